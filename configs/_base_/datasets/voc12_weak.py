@@ -1,0 +1,46 @@
+# PASCAL VOC 2012 + SBD ("aug") with image-level labels for CAM training;
+# CAMs are evaluated on the val split against its GT masks.
+dataset_type = 'VOCWeakDataset'
+data_root = 'data/VOCdevkit/VOC2012'
+crop_size = (448, 448)
+train_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='RandomResize', scale=[(448, 448), (768, 768)],
+         keep_ratio=True),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='RandomCrop', crop_size=crop_size),
+    dict(type='PackWeakSegInputs'),
+]
+test_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadAnnotations'),
+    dict(type='PackWeakSegInputs'),
+]
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/train_aug.txt',
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClassAug'),
+        pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=1,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        ann_file='ImageSets/Segmentation/val.txt',
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        pipeline=test_pipeline))
+test_dataloader = val_dataloader
+val_evaluator = dict(type='IoUMetric', iou_metrics=['mIoU'])
+test_evaluator = val_evaluator

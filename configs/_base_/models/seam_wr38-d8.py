@@ -1,0 +1,24 @@
+# SEAM: Wide ResNet-38 (output stride 8) + CAM head with the pixel
+# correlation module; a second view at scale 0.3 for ER / ECR.
+_base_ = ['./cam_r50-d16.py']
+model = dict(
+    type='SEAMSegmentor',
+    rescale=0.3,
+    ecr_topk=0.2,
+    backbone=dict(
+        _delete_=True,
+        type='WideResNet38',
+        out_indices=(2, 3, 5),
+        dropouts=(0.3, 0.5),
+        norm_cfg=dict(type='SyncBN', requires_grad=True),
+        frozen_stages=2,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/ilsvrc-cls_rna-a1_cls1000_ep-0001.pth')),
+    decode_head=dict(
+        type='SEAMHead',
+        in_channels=4096,
+        channels=4096,
+        in_index=-1,
+        dropout_ratio=0.5,
+        pcm_in_channels=(512, 1024)))

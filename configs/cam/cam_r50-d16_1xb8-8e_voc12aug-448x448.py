@@ -1,0 +1,4 @@
+_base_ = [
+    '../_base_/models/cam_r50-d16.py', '../_base_/datasets/voc12_weak.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/poly_8e.py'
+]

@@ -1,0 +1,3 @@
+from .formatting import LoadCheckedImageFromFile, PackWeakSegInputs
+
+__all__ = ['LoadCheckedImageFromFile', 'PackWeakSegInputs']

@@ -1,0 +1,179 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+import os.path as osp
+import xml.etree.ElementTree as ET
+from typing import Dict, List, Optional
+
+import numpy as np
+from mmengine.fileio import exists, get_local_path, list_from_file
+from mmengine.logging import print_log
+from mmseg.datasets import BaseSegDataset, PascalVOCDataset
+from mmseg.registry import DATASETS
+
+NO_LABEL_POLICIES = ('skip', 'error')
+
+
+def read_split_file(ann_file: str) -> List[str]:
+    """Image ids of a split file, one per line; blank lines ignored."""
+    if not exists(ann_file):
+        raise FileNotFoundError(f'split file {ann_file} does not exist')
+    ids = [line.split()[0] for line in list_from_file(ann_file) if line.strip()]
+    if not ids:
+        raise ValueError(f'split file {ann_file} lists no images')
+    return ids
+
+
+def multi_hot(indices, num_classes: int) -> np.ndarray:
+    vec = np.zeros(num_classes, dtype=np.float32)
+    vec[list(indices)] = 1.0
+    return vec
+
+
+class WeakLabelMixin:
+    """Shared checks of the weak-label datasets."""
+
+    def _handle_no_label(self, path: str, skipped: List[str]) -> None:
+        if self.no_label == 'error':
+            raise ValueError(f'{path}: image has no foreground label '
+                             "(set no_label='skip' to drop such images)")
+        skipped.append(path)
+
+    def _report_skipped(self, skipped: List[str]) -> None:
+        if skipped:
+            print_log(
+                f'{type(self).__name__}: skipped {len(skipped)} image(s) '
+                f'with no foreground label, e.g. {skipped[0]}',
+                logger='current',
+                level=30)
+
+    def _check_policy(self, no_label: str) -> str:
+        if no_label not in NO_LABEL_POLICIES:
+            raise ValueError(f'no_label must be one of {NO_LABEL_POLICIES}, '
+                             f'got {no_label!r}')
+        return no_label
+
+
+@DATASETS.register_module()
+class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
+    """PASCAL VOC 2012 (+SBD "aug") with image-level labels.
+
+    Labels come from ``Annotations/<id>.xml`` (every ``<object>``), or from a
+    ``cls_labels.npy`` dict ``{id: float[20]}`` when ``cls_label_file`` is
+    given. GT masks (``seg_map_path``) are attached when the file exists and
+    are used for evaluation only. ``gt_cls_label`` is a float32 multi-hot
+    vector over the 20 foreground classes (background excluded).
+
+    Args:
+        ann_file (str): Split file of image ids (e.g. ``train_aug.txt``).
+        xml_dir (str): Folder of the XML annotations, relative to
+            ``data_root``. Defaults to 'Annotations'.
+        cls_label_file (str, optional): ``cls_labels.npy`` path, relative to
+            ``data_root`` unless absolute. Defaults to None.
+        no_label (str): 'skip' images with no foreground label (with a
+            warning giving the count) or raise an 'error'.
+            Defaults to 'skip'.
+        ignore_difficult (bool): Drop objects marked difficult.
+            Defaults to False.
+    """
+    METAINFO = PascalVOCDataset.METAINFO
+
+    def __init__(self,
+                 ann_file: str,
+                 data_prefix: dict = dict(
+                     img_path='JPEGImages',
+                     seg_map_path='SegmentationClassAug'),
+                 xml_dir: str = 'Annotations',
+                 cls_label_file: Optional[str] = None,
+                 no_label: str = 'skip',
+                 ignore_difficult: bool = False,
+                 img_suffix: str = '.jpg',
+                 seg_map_suffix: str = '.png',
+                 **kwargs) -> None:
+        self.xml_dir = xml_dir
+        self.cls_label_file = cls_label_file
+        self.no_label = self._check_policy(no_label)
+        self.ignore_difficult = ignore_difficult
+        super().__init__(
+            ann_file=ann_file,
+            data_prefix=data_prefix,
+            img_suffix=img_suffix,
+            seg_map_suffix=seg_map_suffix,
+            **kwargs)
+
+    @property
+    def fg_classes(self) -> tuple:
+        return tuple(self.metainfo['classes'][1:])
+
+    def _labels_from_xml(self, img_id: str) -> List[int]:
+        xml_path = osp.join(self.data_root or '', self.xml_dir,
+                            img_id + '.xml')
+        if not exists(xml_path):
+            raise FileNotFoundError(f'{xml_path}: annotation XML missing for '
+                                    f'image {img_id}')
+        try:
+            with get_local_path(xml_path) as local:
+                root = ET.parse(local).getroot()
+        except ET.ParseError as e:
+            raise ValueError(f'{xml_path}: malformed XML ({e})') from e
+        index = {name: i for i, name in enumerate(self.fg_classes)}
+        labels = set()
+        for obj in root.iter('object'):
+            name = (obj.findtext('name') or '').strip()
+            if name not in index:
+                raise ValueError(f'{xml_path}: unknown class name {name!r}; '
+                                 f'expected one of {self.fg_classes}')
+            if self.ignore_difficult and obj.findtext('difficult') == '1':
+                continue
+            labels.add(index[name])
+        return sorted(labels)
+
+    def _load_npy_labels(self) -> Dict[str, np.ndarray]:
+        path = self.cls_label_file
+        if not osp.isabs(path) and self.data_root:
+            path = osp.join(self.data_root, path)
+        if not exists(path):
+            raise FileNotFoundError(f'cls_label_file {path} does not exist')
+        table = np.load(path, allow_pickle=True)
+        if table.shape == ():
+            table = table.item()
+        if not isinstance(table, dict):
+            raise ValueError(f'{path}: expected a dict {{id: multi-hot}}')
+        n = len(self.fg_classes)
+        for key, vec in table.items():
+            if np.asarray(vec).shape != (n, ):
+                raise ValueError(f'{path}: label of {key} has shape '
+                                 f'{np.asarray(vec).shape}, expected ({n},)')
+            break
+        return table
+
+    def load_data_list(self) -> List[dict]:
+        img_dir = self.data_prefix.get('img_path', '')
+        ann_dir = self.data_prefix.get('seg_map_path', '')
+        npy = self._load_npy_labels() if self.cls_label_file else None
+        num_fg = len(self.fg_classes)
+        data_list, skipped = [], []
+        for img_id in read_split_file(self.ann_file):
+            img_path = osp.join(img_dir, img_id + self.img_suffix)
+            if not exists(img_path):
+                raise FileNotFoundError(
+                    f'{img_path}: image listed in {self.ann_file} is missing')
+            if npy is not None:
+                if img_id not in npy:
+                    raise KeyError(f'{self.cls_label_file}: no label for '
+                                   f'image {img_id}')
+                label = np.asarray(npy[img_id], dtype=np.float32)
+            else:
+                label = multi_hot(self._labels_from_xml(img_id), num_fg)
+            if label.sum() == 0:
+                self._handle_no_label(img_path, skipped)
+                continue
+            seg_map = osp.join(ann_dir, img_id + self.seg_map_suffix)
+            data_list.append(
+                dict(
+                    img_path=img_path,
+                    seg_map_path=seg_map if exists(seg_map) else None,
+                    gt_cls_label=label,
+                    label_map=self.label_map,
+                    reduce_zero_label=self.reduce_zero_label,
+                    seg_fields=[]))
+        self._report_skipped(skipped)
+        return data_list

@@ -1,0 +1,3 @@
+from .wide_resnet38 import WideResNet38
+
+__all__ = ['WideResNet38']

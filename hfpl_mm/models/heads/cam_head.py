@@ -1,0 +1,115 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn as nn
+from mmcv.cnn import ConvModule
+from mmseg.models.decode_heads.decode_head import BaseDecodeHead
+from mmseg.registry import MODELS
+from mmseg.utils import ConfigType, OptConfigType, SampleList
+from torch import Tensor
+
+from hfpl_mm.utils.labels import stack_cls_labels
+
+
+@MODELS.register_module()
+class CAMHead(BaseDecodeHead):
+    """Class activation map head: optional convs, then a 1x1 classifier.
+
+    The class maps (N, C, h, w) are pooled to image logits with ``pooling``
+    (global average pooling by default) and trained with ``loss_decode``
+    (multi-label soft margin) against the image-level labels. The HFPL
+    add-on switches on through two optional losses: ``loss_isl``
+    (importance sampling, replaces part of GAP) and ``loss_fsl`` (feature
+    similarity, needs the input image). See `High-fidelity Pseudo-labels
+    for Boosting Weakly-Supervised Segmentation
+    <https://arxiv.org/abs/2304.02621>`_.
+
+    ``loss_by_feat`` is overridden because the targets are image-level
+    multi-hot labels (``gt_cls_label``), not ``gt_sem_seg`` maps.
+
+    Args:
+        num_convs (int): 3x3 convs before the classifier; with 0, ``channels``
+            must equal ``in_channels``. Defaults to 0.
+        pooling (dict): Pooling from class maps to image logits.
+            Defaults to ``dict(type='GlobalAvgPool')``.
+        loss_isl (dict, optional): ``ImportanceSamplingLoss`` config.
+            Defaults to None (off).
+        loss_fsl (dict, optional): ``FeatureSimilarityLoss`` config.
+            Defaults to None (off).
+        bias (bool): Bias of the classifier; CAM classifiers usually have
+            none. Defaults to False.
+    """
+
+    def __init__(self,
+                 num_convs: int = 0,
+                 pooling: ConfigType = dict(type='GlobalAvgPool'),
+                 loss_decode: ConfigType = dict(
+                     type='MultiLabelSoftMarginLoss', loss_weight=1.0),
+                 loss_isl: OptConfigType = None,
+                 loss_fsl: OptConfigType = None,
+                 bias: bool = False,
+                 dropout_ratio: float = 0.0,
+                 **kwargs) -> None:
+        super().__init__(
+            loss_decode=loss_decode, dropout_ratio=dropout_ratio, **kwargs)
+        if num_convs == 0 and self.channels != self.in_channels:
+            raise ValueError(
+                'CAMHead with num_convs=0 needs channels == in_channels, got '
+                f'{self.channels} and {self.in_channels}')
+        self.convs = nn.Sequential(*[
+            ConvModule(
+                self.in_channels if i == 0 else self.channels,
+                self.channels,
+                3,
+                padding=1,
+                conv_cfg=self.conv_cfg,
+                norm_cfg=self.norm_cfg,
+                act_cfg=self.act_cfg) for i in range(num_convs)
+        ])
+        self.conv_seg = nn.Conv2d(
+            self.channels, self.out_channels, 1, bias=bias)
+        self.pooling = MODELS.build(pooling)
+        self.loss_isl = MODELS.build(loss_isl) if loss_isl else None
+        self.loss_fsl = MODELS.build(loss_fsl) if loss_fsl else None
+
+    def forward(self, inputs: List[Tensor]) -> Tensor:
+        """Return class activation logits (N, C, h, w)."""
+        x = self.convs(self._transform_inputs(inputs))
+        return self.cls_seg(x)
+
+    def loss(self,
+             inputs: List[Tensor],
+             batch_data_samples: SampleList,
+             train_cfg: ConfigType,
+             images: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Losses from backbone features; ``images`` (RGB in [0, 1]) feed
+        the feature-similarity loss."""
+        return self.loss_by_feat(self.forward(inputs), batch_data_samples,
+                                 images)
+
+    def loss_by_feat(self,
+                     seg_logits: Tensor,
+                     batch_data_samples: SampleList,
+                     images: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        labels = stack_cls_labels(batch_data_samples, seg_logits.device)
+        if labels.shape[1] != seg_logits.shape[1]:
+            raise ValueError(
+                f'gt_cls_label has {labels.shape[1]} classes but the head '
+                f'predicts {seg_logits.shape[1]}')
+        logits = self.pooling(seg_logits)
+        losses = {}
+        losses[self.loss_decode.loss_name] = self.loss_decode(logits, labels)
+        if self.loss_isl is not None:
+            losses[self.loss_isl.loss_name] = self.loss_isl(seg_logits, labels)
+        if self.loss_fsl is not None:
+            if images is None:
+                raise ValueError('loss_fsl needs the input images; call '
+                                 'CAMHead.loss(..., images=...)')
+            losses[self.loss_fsl.loss_name] = self.loss_fsl(
+                images, seg_logits, labels)
+        with torch.no_grad():
+            pred = (logits.detach() > 0).float()
+            # logged only: name must not contain 'loss'
+            losses['acc_cls'] = (pred == labels).float().mean() * 100
+        return losses

@@ -1,0 +1,61 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+from typing import List
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from torch import Tensor
+
+from ..losses.seam_losses import keep_max_foreground, with_background
+from .cam_head import CAMHead
+
+
+@MODELS.register_module()
+class SEAMHead(CAMHead):
+    """CAM head with SEAM's pixel correlation module (PCM).
+
+    Inputs are three backbone levels ``[low, mid, top]`` (ResNet-38: stage 4
+    (512), stage 5 (1024) and the final 4096 features); the classifier runs
+    on ``top``. :meth:`refine` re-projects the (detached, normalised) CAM
+    with a feature affinity built from the image and the detached ``low`` /
+    ``mid`` features, as in `SEAM <https://arxiv.org/abs/2004.04581>`_.
+
+    Args:
+        pcm_channels (tuple[int, int]): Channels of the 1x1 projections of
+            ``low`` and ``mid``. Defaults to (64, 128).
+        pcm_out_channels (int): Channels of the affinity embedding.
+            Defaults to 192.
+    """
+
+    def __init__(self,
+                 pcm_in_channels=(512, 1024),
+                 pcm_channels=(64, 128),
+                 pcm_out_channels: int = 192,
+                 **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.proj_low = nn.Conv2d(pcm_in_channels[0], pcm_channels[0], 1,
+                                  bias=False)
+        self.proj_mid = nn.Conv2d(pcm_in_channels[1], pcm_channels[1], 1,
+                                  bias=False)
+        self.embed = nn.Conv2d(3 + sum(pcm_channels), pcm_out_channels, 1,
+                               bias=False)
+
+    def refine(self, cams: Tensor, inputs: List[Tensor],
+               img: Tensor) -> Tensor:
+        """PCM: (N, C + 1, h, w) refined maps, background first."""
+        n, _, h, w = cams.shape
+        with torch.no_grad():
+            fg = F.relu(cams.detach())
+            fg = F.relu(fg - 1e-5) / (fg.flatten(2).amax(-1)[..., None, None]
+                                      + 1e-5)
+            seeds = keep_max_foreground(with_background(fg))
+        low = F.relu(self.proj_low(inputs[0].detach()))
+        mid = F.relu(self.proj_mid(inputs[1].detach()))
+        img_s = F.interpolate(
+            img, (h, w), mode='bilinear', align_corners=True)
+        feat = self.embed(torch.cat([img_s, low, mid], dim=1)).flatten(2)
+        feat = feat / (feat.norm(dim=1, keepdim=True) + 1e-5)
+        aff = F.relu(feat.transpose(1, 2) @ feat)
+        aff = aff / (aff.sum(dim=1, keepdim=True) + 1e-5)
+        return (seeds.flatten(2) @ aff).view(n, -1, h, w)

@@ -1,0 +1,24 @@
+from .feature_similarity_loss import (FeatureSimilarityLoss,
+                                      feature_similarity_loss, fsl_dense,
+                                      fsl_local, gaussian_tail_mass,
+                                      max_prediction_distance,
+                                      prediction_maps)
+from .importance_sampling_loss import (ImportanceSamplingLoss,
+                                       importance_sampling_loss)
+from .multilabel_soft_margin_loss import (MultiLabelSoftMarginLoss,
+                                          multilabel_soft_margin_loss)
+
+__all__ = [
+    'FeatureSimilarityLoss', 'feature_similarity_loss', 'fsl_dense',
+    'fsl_local', 'gaussian_tail_mass', 'max_prediction_distance',
+    'prediction_maps', 'ImportanceSamplingLoss', 'importance_sampling_loss',
+    'MultiLabelSoftMarginLoss', 'multilabel_soft_margin_loss'
+]
+from .seam_losses import (equivariant_cross_reg_loss, equivariant_reg_loss,
+                          keep_max_foreground, max_norm, pcm_min_loss,
+                          with_background)
+
+__all__ += [
+    'equivariant_cross_reg_loss', 'equivariant_reg_loss',
+    'keep_max_foreground', 'max_norm', 'pcm_min_loss', 'with_background'
+]

@@ -1,0 +1,7 @@
+from .cam_segmentor import CAMSegmentor, cams_to_scores
+from .puzzle_cam import PuzzleCAMSegmentor
+from .seam import SEAMSegmentor
+
+__all__ = [
+    'CAMSegmentor', 'cams_to_scores', 'PuzzleCAMSegmentor', 'SEAMSegmentor'
+]

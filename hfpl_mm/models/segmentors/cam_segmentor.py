@@ -1,0 +1,182 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
+                         OptSampleList, SampleList)
+from torch import Tensor
+
+from hfpl_mm.utils.labels import stack_cls_labels
+from hfpl_mm.utils.pretrained import skip_unavailable_pretrained
+
+
+def cams_to_scores(cams: Tensor,
+                   labels: Optional[Tensor],
+                   bg_mode: str = 'threshold',
+                   bg_threshold: float = 0.15,
+                   bg_power: float = 16.0,
+                   eps: float = 1e-5) -> Tensor:
+    """Turn CAM logits into per-pixel scores with a background channel.
+
+    Foreground scores are ``relu(cam)`` max-normalised per class, restricted
+    to the image-level labels when given. Background is the constant
+    ``bg_threshold`` (alpha; 'threshold') or, as the reference does,
+    ``(1 - max_c fg_c) ** bg_power`` ('power').
+
+    Args:
+        cams (Tensor): CAM logits (N, C, H, W).
+        labels (Tensor, optional): Multi-hot labels (N, C).
+
+    Returns:
+        Tensor: Scores (N, C + 1, H, W), background first; argmax gives the
+        pseudo-label.
+    """
+    fg = F.relu(cams.float())
+    fg = fg / (fg.flatten(2).amax(-1)[..., None, None] + eps)
+    if labels is not None:
+        fg = fg * labels.float()[:, :, None, None]
+    if bg_mode == 'threshold':
+        bg = torch.full_like(fg[:, :1], bg_threshold)
+    elif bg_mode == 'power':
+        bg = (1 - fg.amax(1, keepdim=True)).clamp(min=0)**bg_power
+    else:
+        raise ValueError(f"bg_mode must be 'threshold' or 'power', "
+                         f'got {bg_mode!r}')
+    return torch.cat([bg, fg], dim=1)
+
+
+@MODELS.register_module()
+class CAMSegmentor(BaseSegmentor):
+    """Weakly-supervised CAM network: backbone (+neck) and a CAM head.
+
+    Trained on image-level labels (``gt_cls_label``); ``predict`` returns
+    CAM-based segmentations (``pred_sem_seg``, background first, plus the
+    scores in ``seg_logits``) so mmseg's evaluators and visualisers work.
+
+    Args:
+        backbone (dict): Any mmseg or mmpretrain backbone
+            (``type='mmpretrain.ResNet'`` for the latter).
+        decode_head (dict): A :class:`CAMHead` (or subclass).
+        neck (dict, optional): Defaults to None.
+        test_cfg (dict, optional): Keys ``bg_mode`` ('threshold' or
+            'power'), ``bg_threshold`` (0.15), ``bg_power`` (16),
+            ``use_gt_labels`` (True: restrict CAMs to the image-level labels
+            when the samples have them), ``scales`` ((1.0, )) and ``flip``
+            (False) for multi-scale / flip CAM aggregation.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 neck: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if pretrained is not None:
+            backbone.init_cfg = dict(type='Pretrained', checkpoint=pretrained)
+        self.backbone = MODELS.build(backbone)
+        if neck is not None:
+            self.neck = MODELS.build(neck)
+        self.decode_head = MODELS.build(decode_head)
+        self.align_corners = self.decode_head.align_corners
+        self.num_classes = self.decode_head.num_classes
+        self.out_channels = self.num_classes + 1
+        self.train_cfg = train_cfg or {}
+        self.test_cfg = dict(
+            bg_mode='threshold',
+            bg_threshold=0.15,
+            bg_power=16.0,
+            use_gt_labels=True,
+            scales=(1.0, ),
+            flip=False)
+        self.test_cfg.update(test_cfg or {})
+
+    def init_weights(self) -> None:
+        """Initialise; pretrained weights that cannot be loaded (offline,
+        missing file) are skipped with a warning."""
+        skip_unavailable_pretrained(self)
+        super().init_weights()
+
+    # ------------------------------------------------------------------ utils
+    def denormalize(self, inputs: Tensor) -> Tensor:
+        """Undo the data preprocessor's normalisation: RGB in [0, 1]."""
+        dp = self.data_preprocessor
+        if getattr(dp, '_enable_normalize', False):
+            inputs = inputs * dp.std + dp.mean
+        return (inputs / 255.0).clamp(0, 1)
+
+    def extract_feat(self, inputs: Tensor) -> List[Tensor]:
+        x = self.backbone(inputs)
+        if self.with_neck:
+            x = self.neck(x)
+        return x
+
+    def forward_cams(self, inputs: Tensor) -> Tensor:
+        """CAM logits at feature resolution (N, C, h, w)."""
+        return self.decode_head(self.extract_feat(inputs))
+
+    # ---------------------------------------------------------------- train
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        feats = self.extract_feat(inputs)
+        images = None
+        if getattr(self.decode_head, 'loss_fsl', None) is not None:
+            images = self.denormalize(inputs)
+        losses = self.decode_head.loss(feats, data_samples, self.train_cfg,
+                                       images)
+        return self._add_prefix(losses, 'decode')
+
+    @staticmethod
+    def _add_prefix(losses: Dict[str, Tensor], prefix: str) -> dict:
+        return {f'{prefix}.{k}': v for k, v in losses.items()}
+
+    # -------------------------------------------------------------- predict
+    def multiscale_cams(self, inputs: Tensor) -> Tensor:
+        """Sum of ReLU'd CAMs over ``test_cfg.scales`` (and flips), at input
+        resolution, as in the reference's multi-scale inference."""
+        h, w = inputs.shape[2:]
+        total = 0
+        for scale in self.test_cfg['scales']:
+            x = inputs if scale == 1.0 else F.interpolate(
+                inputs,
+                scale_factor=scale,
+                mode='bilinear',
+                align_corners=False)
+            batches = [x, x.flip(-1)] if self.test_cfg['flip'] else [x]
+            for k, xb in enumerate(batches):
+                cam = F.relu(self.forward_cams(xb))
+                if k == 1:
+                    cam = cam.flip(-1)
+                total = total + F.interpolate(
+                    cam, size=(h, w), mode='bilinear', align_corners=False)
+        return total
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """Scores (N, C + 1, H, W) with background first, no labels."""
+        return cams_to_scores(
+            self.multiscale_cams(inputs), None, self.test_cfg['bg_mode'],
+            self.test_cfg['bg_threshold'], self.test_cfg['bg_power'])
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        labels = None
+        if (self.test_cfg['use_gt_labels'] and data_samples is not None
+                and all('gt_cls_label' in s for s in data_samples)):
+            labels = stack_cls_labels(data_samples, inputs.device)
+        scores = cams_to_scores(
+            self.multiscale_cams(inputs), labels, self.test_cfg['bg_mode'],
+            self.test_cfg['bg_threshold'], self.test_cfg['bg_power'])
+        return self.postprocess_result(scores, data_samples)
+
+    def _forward(self,
+                 inputs: Tensor,
+                 data_samples: OptSampleList = None) -> Tensor:
+        return self.forward_cams(inputs)

@@ -1,0 +1,89 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+import torch
+from mmengine.logging import MessageHub
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor
+
+from hfpl_mm.utils.labels import stack_cls_labels
+from .cam_segmentor import CAMSegmentor
+
+
+def tile(x: Tensor, grid: int) -> Tensor:
+    """Split (N, C, H, W) into grid*grid tiles stacked on the batch axis,
+    tile-major: (grid*grid*N, C, H/grid, W/grid)."""
+    n, c, h, w = x.shape
+    if h % grid or w % grid:
+        raise ValueError(f'input size {h}x{w} is not divisible by the '
+                         f'puzzle grid {grid}')
+    th, tw = h // grid, w // grid
+    return torch.cat([
+        x[:, :, r * th:(r + 1) * th, q * tw:(q + 1) * tw]
+        for r in range(grid) for q in range(grid)
+    ])
+
+
+def merge(x: Tensor, grid: int) -> Tensor:
+    """Inverse of :func:`tile`."""
+    parts = x.chunk(grid * grid)
+    rows = [torch.cat(parts[r * grid:(r + 1) * grid], dim=3)
+            for r in range(grid)]
+    return torch.cat(rows, dim=2)
+
+
+@MODELS.register_module()
+class PuzzleCAMSegmentor(CAMSegmentor):
+    """Puzzle-CAM (`Jo and Yu, ICIP 2021
+    <https://arxiv.org/abs/2101.11253>`_).
+
+    The image and its ``grid x grid`` tiles go through the same network; the
+    tiles' CAMs are merged back. Losses: classification of the full image
+    and of the merged CAM (``loss_cls`` / ``loss_cls_puzzle``, each through
+    the head so ISL / FSL apply when configured) and the reconstruction loss
+    ``mean(label_mask * |cam - merged_cam|)`` whose weight ramps linearly
+    from 0 to ``re_weight`` over the first ``re_warmup`` fraction of
+    training, as in the paper.
+
+    Args:
+        grid (int): Tiles per side. Defaults to 2.
+        re_weight (float): Final weight of the reconstruction loss.
+            Defaults to 4.0.
+        re_warmup (float): Fraction of ``max_iters`` of the ramp.
+            Defaults to 0.5.
+    """
+
+    def __init__(self,
+                 *args,
+                 grid: int = 2,
+                 re_weight: float = 4.0,
+                 re_warmup: float = 0.5,
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.grid = grid
+        self.re_weight = re_weight
+        self.re_warmup = re_warmup
+
+    def current_re_weight(self) -> float:
+        hub = MessageHub.get_current_instance()
+        it = hub.get_info('iter')
+        max_iters = hub.get_info('max_iters')
+        if it is None or not max_iters or self.re_warmup <= 0:
+            return self.re_weight
+        return self.re_weight * min(1.0, (it + 1) /
+                                    (self.re_warmup * max_iters))
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        head = self.decode_head
+        labels = stack_cls_labels(data_samples, inputs.device)
+        with_fsl = getattr(head, 'loss_fsl', None) is not None
+        images = self.denormalize(inputs) if with_fsl else None
+        cams = self.forward_cams(inputs)
+        merged = merge(self.forward_cams(tile(inputs, self.grid)), self.grid)
+        losses = head.loss_by_feat(cams, data_samples, images)
+        puzzle = head.loss_by_feat(merged, data_samples, None)
+        losses[f'{head.loss_decode.loss_name}_puzzle'] = puzzle[
+            head.loss_decode.loss_name]
+        mask = labels[:, :, None, None]
+        losses['loss_re'] = self.current_re_weight() * (
+            mask * (cams - merged).abs()).mean()
+        return self._add_prefix(losses, 'decode')

@@ -1,0 +1,99 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+from typing import Tuple
+
+import torch
+import torch.nn.functional as F
+from mmseg.registry import MODELS
+from mmseg.utils import SampleList
+from torch import Tensor
+
+from hfpl_mm.utils.labels import stack_cls_labels
+from ..losses.seam_losses import (equivariant_cross_reg_loss,
+                                  equivariant_reg_loss, max_norm,
+                                  pcm_min_loss, with_background)
+from .cam_segmentor import CAMSegmentor
+
+
+def _resize(x: Tensor, size) -> Tensor:
+    return F.interpolate(x, size, mode='bilinear', align_corners=True)
+
+
+@MODELS.register_module()
+class SEAMSegmentor(CAMSegmentor):
+    """SEAM: Self-supervised Equivariant Attention Mechanism
+    (`Wang et al., CVPR 2020 <https://arxiv.org/abs/2004.04581>`_).
+
+    Two views (the input and a ``rescale`` down-scaled copy) share the
+    network; losses: classification on both views (via the head, so ISL /
+    FSL apply when configured), PCM min-pooling, equivariant regularisation
+    (ER) between the views' CAMs and equivariant cross regularisation (ECR)
+    between one view's CAM and the other's PCM-refined map.
+
+    Args:
+        rescale (float): Scale of the second view. Defaults to 0.3.
+        ecr_topk (float): Fraction of the largest ECR errors kept.
+            Defaults to 0.2.
+        loss_weights (dict): Weights of ``er``, ``ecr`` and ``pcm``.
+            Defaults to all 1.0.
+    """
+
+    def __init__(self,
+                 *args,
+                 rescale: float = 0.3,
+                 ecr_topk: float = 0.2,
+                 loss_weights: dict = dict(er=1.0, ecr=1.0, pcm=1.0),
+                 **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.rescale = rescale
+        self.ecr_topk = ecr_topk
+        self.loss_weights = dict(er=1.0, ecr=1.0, pcm=1.0)
+        self.loss_weights.update(loss_weights)
+
+    def _view(self, img: Tensor) -> Tuple[Tensor, Tensor, list]:
+        feats = self.extract_feat(img)
+        cams = self.decode_head(feats)
+        refined = self.decode_head.refine(cams, feats, img)
+        return cams, refined, feats
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        labels = stack_cls_labels(data_samples, inputs.device)
+        mask = torch.cat([torch.ones_like(labels[:, :1]), labels],
+                         1)[:, :, None, None]
+        img2 = F.interpolate(
+            inputs,
+            scale_factor=self.rescale,
+            mode='bilinear',
+            align_corners=True)
+        size1, size2 = inputs.shape[2:], img2.shape[2:]
+        head = self.decode_head
+        with_fsl = getattr(head, 'loss_fsl', None) is not None
+        images = self.denormalize(inputs) if with_fsl else None
+
+        cam1, rv1, _ = self._view(inputs)
+        cam2, rv2, _ = self._view(img2)
+        # classification (+ ISL) on both views, FSL on the full view only
+        l1 = head.loss_by_feat(cam1, data_samples, images)
+        l2 = head.loss_by_feat(cam2, data_samples, None)
+        losses = {}
+        for k, v in l1.items():
+            losses[k] = (v + l2[k]) / 2 if k in l2 else v
+
+        rv1 = _resize(rv1, size1)
+        rv2 = _resize(rv2, size2)
+        w = self.loss_weights
+        losses['loss_pcm'] = w['pcm'] * (
+            pcm_min_loss((rv1 * mask)[:, 1:]) +
+            pcm_min_loss((rv2 * mask)[:, 1:])) / 2
+
+        # both views compared at the second view's resolution
+        c1 = _resize(max_norm(_resize(cam1, size1)), size2) * mask[:, 1:]
+        r1 = _resize(max_norm(rv1), size2) * mask
+        c2 = max_norm(_resize(cam2, size2)) * mask[:, 1:]
+        r2 = max_norm(rv2) * mask
+        losses['loss_er'] = w['er'] * equivariant_reg_loss(c1, c2)
+        losses['loss_ecr'] = w['ecr'] * (
+            equivariant_cross_reg_loss(with_background(c2), r1,
+                                       self.ecr_topk) +
+            equivariant_cross_reg_loss(with_background(c1), r2,
+                                       self.ecr_topk))
+        return self._add_prefix(losses, 'decode')

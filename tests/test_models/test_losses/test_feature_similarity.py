@@ -1,0 +1,183 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from hfpl_mm.models.losses import (feature_similarity_loss, fsl_dense,
+                                   fsl_local, gaussian_tail_mass,
+                                   max_prediction_distance, prediction_maps)
+from mmseg.registry import MODELS
+
+
+def loop_reference(img, y, mu=2.5, sigma=5.0, eps=1e-5):
+    """Independent float64 reference: explicit double loop over pairs."""
+    img = img.double().numpy()
+    y = y.double().detach().numpy()
+    n, c, h, w = y.shape
+    total = 0.0
+    for b in range(n):
+        for i in range(h * w):
+            ri, ci = divmod(i, w)
+            for j in range(h * w):
+                rj, cj = divmod(j, w)
+                dx = np.abs(img[b, :, ri, ci] - img[b, :, rj, cj]).sum() / 3
+                dx = min(max(dx, 0.0), 1.0)
+                t = math.tanh(mu + math.log((dx + eps) / (1 - dx + eps)))
+                dy = 0.5 * ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
+                d2 = (ri - rj)**2 + (ci - cj)**2
+                wgt = math.exp(-d2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+                total += wgt * dy * t
+    return -total / (n * h * w)
+
+
+def make_inputs(n=2, c=3, h=5, w=6, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    img = torch.rand(n, 3, h, w, generator=g, dtype=dtype)
+    cams = torch.randn(n, c, h, w, generator=g, dtype=dtype) * 2
+    labels = (torch.rand(n, c, generator=g) > 0.4).to(dtype)
+    labels[:, 0] = 1
+    return img, cams, labels
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+@pytest.mark.parametrize('sigma', [1.0, 5.0])
+def test_dense_matches_pair_loop(posterior, sigma):
+    img, cams, labels = make_inputs()
+    y = prediction_maps(cams, labels, posterior).double()
+    ref = loop_reference(img, y, sigma=sigma)
+    got = fsl_dense(img, y, sigma=sigma).item()
+    assert got == pytest.approx(ref, rel=1e-6)
+
+
+def test_two_pixel_hand_value():
+    # black and white pixel side by side; one class present, cam = [0, 2]
+    img = torch.tensor([[[[0., 1.]], [[0., 1.]], [[0., 1.]]]],
+                       dtype=torch.float64)
+    cams = torch.tensor([[[[0., 2.]]]], dtype=torch.float64)
+    labels = torch.ones(1, 1, dtype=torch.float64)
+    eps, mu, sigma = 1e-5, 2.5, 5.0
+    fg1 = 2 / (2 + eps)
+    # y = [bg, fg] per pixel: pixel0 = [1, 0], pixel1 = [1 - fg1, fg1]
+    dy = 0.5 * (fg1**2 + fg1**2)
+    t = math.tanh(mu + math.log((1 + eps) / eps))
+    wgt = math.exp(-1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+    expected = -(2 * wgt * dy * t) / 2  # two ordered pairs, N*H*W = 2
+    for impl in ('dense', 'local'):
+        got = feature_similarity_loss(img, cams, labels, impl=impl).item()
+        assert got == pytest.approx(expected, rel=1e-9)
+    # same colours attract: the sign flips
+    img_same = torch.zeros_like(img)
+    got = feature_similarity_loss(img_same, cams, labels).item()
+    t_same = math.tanh(mu + math.log(eps / (1 + eps)))
+    assert got == pytest.approx(-(2 * wgt * dy * t_same) / 2, rel=1e-9)
+    assert got > 0 > expected
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_local_equals_dense_when_window_covers_image(posterior):
+    img, cams, labels = make_inputs(h=7, w=9)
+    y = prediction_maps(cams, labels, posterior).double()
+    dense = fsl_dense(img, y, sigma=3.0)
+    local = fsl_local(img, y, sigma=3.0, radius=8)
+    assert local.item() == pytest.approx(dense.item(), rel=1e-10)
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_local_within_documented_bound(posterior):
+    img, cams, labels = make_inputs(n=2, c=4, h=40, w=44, seed=3)
+    y = prediction_maps(cams, labels, posterior).double()
+    dense = fsl_dense(img, y).item()
+    local = fsl_local(img, y).item()  # radius ceil(3 * 5) = 15
+    bound = max_prediction_distance(y) * gaussian_tail_mass(5.0, 15)
+    assert 0 < abs(local - dense) <= bound
+
+
+def test_gaussian_tail_mass_independent_sum():
+    sigma, r = 5.0, 15
+    a = np.arange(-300, 301)
+    aa, bb = np.meshgrid(a, a, indexing='ij')
+    wgt = np.exp(-(aa**2 + bb**2) / (2 * sigma**2)) / (2 * np.pi * sigma**2)
+    outside = np.maximum(np.abs(aa), np.abs(bb)) > r
+    assert gaussian_tail_mass(sigma, r) == pytest.approx(
+        wgt[outside].sum(), rel=1e-9)
+    # continuous approximation: 1 - P(|Z| <= (r + 1/2) / sigma)^2 = 0.38%
+    approx = 1 - math.erf((r + 0.5) / (sigma * math.sqrt(2)))**2
+    assert gaussian_tail_mass(sigma, r) == pytest.approx(approx, rel=0.02)
+
+
+@pytest.mark.parametrize('impl', ['dense', 'local'])
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_gradcheck(impl, posterior):
+    img, cams, labels = make_inputs(n=1, c=2, h=4, w=5, seed=7)
+    cams.requires_grad_(True)
+
+    def fn(x):
+        return feature_similarity_loss(
+            img, x, labels, posterior, sigma=2.0, impl=impl, radius=2)
+
+    assert torch.autograd.gradcheck(fn, (cams, ), eps=1e-6, atol=1e-7)
+
+
+def test_local_gradient_matches_dense_gradient():
+    img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=11)
+    grads = []
+    for impl in ('dense', 'local'):
+        x = cams.clone().requires_grad_(True)
+        feature_similarity_loss(
+            img, x, labels, impl=impl, sigma=2.0, radius=6).backward()
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=1e-9, atol=1e-12)
+
+
+def test_binomial_classes_independent_multinomial_exclusive():
+    _, cams, labels = make_inputs(n=1, c=3, h=4, w=4, seed=5)
+    labels[:] = 1
+    bumped = cams.clone()
+    bumped[:, 2] += 1.5 * bumped[:, 2].abs() + 0.1  # change class 2 only
+    yb0 = prediction_maps(cams, labels, 'binomial')
+    yb1 = prediction_maps(bumped, labels, 'binomial')
+    # binomial: class 0 and 1 maps (channels 1, 2) do not depend on class 2
+    torch.testing.assert_close(yb0[:, 1:3], yb1[:, 1:3], rtol=0, atol=0)
+    ym0 = prediction_maps(cams, labels, 'multinomial')
+    ym1 = prediction_maps(bumped, labels, 'multinomial')
+    assert (ym0[:, 1:3] - ym1[:, 1:3]).abs().max() > 1e-3
+    # multinomial posteriors sum to one (mutually exclusive); binomial need not
+    torch.testing.assert_close(ym0.sum(1), torch.ones_like(ym0[:, 0]))
+    assert (yb0.sum(1) - 1).abs().max() > 1e-2
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_absent_classes_are_masked(posterior):
+    _, cams, labels = make_inputs(n=1, c=3, h=4, w=4)
+    labels[:] = torch.tensor([[1., 0., 1.]], dtype=labels.dtype)
+    y = prediction_maps(cams, labels, posterior)
+    assert torch.all(y[:, 2] == 0)
+    assert y[:, 1].max() > 0
+
+
+def test_registered_module_and_resizing():
+    loss = MODELS.build(
+        dict(type='FeatureSimilarityLoss', loss_weight=0.5, sigma=2.0))
+    img, cams, labels = make_inputs(n=2, c=3, h=6, w=6, dtype=torch.float32)
+    big = torch.nn.functional.interpolate(
+        img, size=(12, 12), mode='bilinear', align_corners=False)
+    val = loss(big, cams, labels)
+    expected = 0.5 * feature_similarity_loss(
+        torch.nn.functional.interpolate(
+            big, size=(6, 6), mode='bilinear', align_corners=False), cams,
+        labels, sigma=2.0)
+    assert val.item() == pytest.approx(expected.item(), rel=1e-6)
+    assert loss.loss_name == 'loss_fsl'
+
+
+def test_bad_inputs():
+    img, cams, labels = make_inputs()
+    with pytest.raises(ValueError, match='posterior'):
+        prediction_maps(cams, labels, 'softmax')
+    with pytest.raises(ValueError, match='do not match'):
+        prediction_maps(cams, labels[:, :2])
+    with pytest.raises(ValueError, match='impl'):
+        feature_similarity_loss(img, cams, labels, impl='fast')
+    with pytest.raises(ValueError, match='CAM resolution'):
+        fsl_dense(img[..., :3], prediction_maps(cams, labels))

@@ -1,0 +1,141 @@
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hfpl_mm.models.losses import (importance_sampling_loss,
+                                   multilabel_soft_margin_loss)
+from hfpl_mm.models.necks import importance_sample, sampling_distribution
+from mmseg.registry import MODELS
+
+
+def empirical(logits, posterior, draws=200000, seed=0, eps=1e-5):
+    g = torch.Generator().manual_seed(seed)
+    _, idx = importance_sample(logits, draws, posterior, eps, g)
+    hw = logits.shape[2] * logits.shape[3]
+    counts = F.one_hot(idx, hw).sum(2).double()
+    return counts / draws
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_frequencies_match_distribution(posterior):
+    g = torch.Generator().manual_seed(1)
+    logits = torch.randn(2, 3, 4, 5, generator=g) * 2
+    x = logits.double().flatten(2)
+    probs = x.sigmoid() if posterior == 'binomial' else x.softmax(1)
+    expected = (probs + 1e-5) / (probs + 1e-5).sum(-1, keepdim=True)
+    freq = empirical(logits, posterior)
+    # 5 standard deviations of a binomial proportion with 2e5 draws
+    tol = 5 * (expected * (1 - expected) / 200000).sqrt() + 1e-9
+    assert torch.all((freq - expected).abs() <= tol)
+
+
+def test_binomial_independent_multinomial_coupled():
+    g = torch.Generator().manual_seed(2)
+    logits = torch.randn(1, 3, 3, 3, generator=g)
+    bumped = logits.clone()
+    bumped[:, 1] += torch.linspace(-3, 3, 9).view(3, 3)
+    b0 = sampling_distribution(logits, 'binomial')
+    b1 = sampling_distribution(bumped, 'binomial')
+    torch.testing.assert_close(b0[:, [0, 2]], b1[:, [0, 2]], rtol=0, atol=0)
+    m0 = sampling_distribution(logits, 'multinomial')
+    m1 = sampling_distribution(bumped, 'multinomial')
+    assert (m0[:, 0] - m1[:, 0]).abs().max() > 1e-2
+
+
+def test_all_zero_and_saturated_maps_sample_uniformly():
+    zeros = torch.zeros(1, 2, 3, 3)
+    freq = empirical(zeros, 'binomial', draws=90000)
+    assert (freq - 1 / 9).abs().max() < 0.01
+    # sigmoid underflows to 0 in fp32; without eps the fallback is uniform
+    g = torch.Generator().manual_seed(0)
+    _, idx = importance_sample(
+        torch.full((1, 1, 2, 2), -1e4), 40000, eps=0.0, generator=g)
+    freq = F.one_hot(idx, 4).sum(2).double() / 40000
+    assert (freq - 0.25).abs().max() < 0.02
+
+
+def test_seeded_generator_reproducible():
+    logits = torch.randn(3, 4, 6, 7)
+    a = importance_sample(logits, 10,
+                          generator=torch.Generator().manual_seed(5))[1]
+    b = importance_sample(logits, 10,
+                          generator=torch.Generator().manual_seed(5))[1]
+    c = importance_sample(logits, 10,
+                          generator=torch.Generator().manual_seed(6))[1]
+    assert torch.equal(a, b)
+    assert not torch.equal(a, c)
+    assert a.shape == (3, 4, 10)
+
+
+@pytest.mark.parametrize('dtype', [torch.float16, torch.bfloat16])
+def test_low_precision_inputs_sample_in_fp32(dtype):
+    logits = torch.randn(2, 3, 5, 5).to(dtype)
+    s_lp, i_lp = importance_sample(
+        logits, 10, generator=torch.Generator().manual_seed(3))
+    s_32, i_32 = importance_sample(
+        logits.float(), 10, generator=torch.Generator().manual_seed(3))
+    assert s_lp.dtype == dtype
+    assert torch.equal(i_lp, i_32)
+    torch.testing.assert_close(s_lp.float(), s_32)
+
+
+def test_gathered_logits_and_gradient_only_at_samples():
+    logits = torch.randn(2, 3, 4, 4, requires_grad=True)
+    samples, idx = importance_sample(
+        logits, 6, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(samples, logits.flatten(2).gather(2, idx))
+    samples.sum().backward()
+    hit = torch.zeros(2, 3, 16).scatter_(2, idx, 1.0).view_as(logits)
+    assert torch.equal(logits.grad != 0, hit > 0)
+
+
+def test_multilabel_loss_matches_torch_reference():
+    g = torch.Generator().manual_seed(4)
+    logits = torch.randn(5, 7, generator=g)
+    labels = (torch.rand(5, 7, generator=g) > 0.5).float()
+    ref = F.multilabel_soft_margin_loss(logits, labels)
+    torch.testing.assert_close(multilabel_soft_margin_loss(logits, labels),
+                               ref)
+    # (N, C, K): each of the K samples is one prediction with the labels
+    samples = torch.randn(5, 7, 3, generator=g)
+    flat = samples.permute(0, 2, 1).reshape(15, 7)
+    ref = F.multilabel_soft_margin_loss(flat,
+                                        labels.repeat_interleave(3, dim=0))
+    torch.testing.assert_close(
+        multilabel_soft_margin_loss(samples, labels), ref)
+
+
+def test_isl_value_and_no_positive_class():
+    logits = torch.randn(2, 4, 6, 6)
+    labels = torch.zeros(2, 4)
+    labels[0, 1] = 1  # image 1 has no positive class
+    loss = importance_sampling_loss(
+        logits, labels, generator=torch.Generator().manual_seed(9))
+    samples, _ = importance_sample(
+        logits, 10, generator=torch.Generator().manual_seed(9))
+    flat = samples.permute(0, 2, 1).reshape(20, 4)
+    ref = F.multilabel_soft_margin_loss(flat,
+                                        labels.repeat_interleave(10, dim=0))
+    assert torch.isfinite(loss)
+    torch.testing.assert_close(loss, ref)
+
+
+def test_registered_pool_and_loss():
+    pool = MODELS.build(dict(type='ImportanceSamplingPool', num_samples=4))
+    out = pool(torch.randn(2, 3, 5, 5))
+    assert out.shape == (2, 3, 4)
+    loss = MODELS.build(dict(type='ImportanceSamplingLoss'))
+    assert loss.loss_weight == 0.2 and loss.loss_name == 'loss_isl'
+    from mmpretrain.registry import MODELS as PRETRAIN
+    assert PRETRAIN.get('ImportanceSamplingPool') is type(pool)
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match='non-finite'):
+        importance_sample(torch.full((1, 1, 2, 2), float('nan')))
+    with pytest.raises(ValueError, match='posterior'):
+        sampling_distribution(torch.zeros(1, 1, 2, 2), 'poisson')
+    with pytest.raises(ValueError, match='shape'):
+        importance_sample(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match='num_samples'):
+        importance_sample(torch.zeros(1, 1, 2, 2), 0)
