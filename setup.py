@@ -12,6 +12,14 @@ def get_version() -> str:
     return scope['__version__']
 
 
+def parse_requirements(path: str) -> list:
+    with open(osp.join(osp.dirname(__file__), path), encoding='utf-8') as f:
+        return [
+            line.strip() for line in f
+            if line.strip() and not line.startswith('#')
+        ]
+
+
 def readme() -> str:
     with open(osp.join(osp.dirname(__file__), 'README.md'), encoding='utf-8') as f:
         return f.read()
@@ -28,17 +36,7 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'tests', 'benchmarks')),
     include_package_data=True,
     python_requires='>=3.9',
-    install_requires=[
-        'torch>=2.0',
-        'mmcv>=2.0.0,<2.2.0',
-        'mmengine>=0.10,<1.0',
-        'mmsegmentation>=1.2.2',
-        'mmpretrain>=1.2.0',
-        'numpy',
-        'opencv-python',
-        'scipy',
-        'matplotlib',
-    ],
+    install_requires=parse_requirements('requirements/runtime.txt'),
     extras_require={'tests': ['pytest']},
     zip_safe=False,
 )

@@ -35,14 +35,37 @@ def check_mmcv() -> None:
             f'{SETUP_HINT}') from e
 
 
+def history_buffer_getattr(obj, name: str):
+    """The only ``getattr`` an mmengine checkpoint may run while loading.
+
+    ``HistoryBuffer.__getstate__`` pickles its statistics functions, which
+    pickle stores as ``getattr(HistoryBuffer, 'min')`` and so on. Allowing
+    the builtin ``getattr`` would let a checkpoint read any attribute of any
+    allowed object; this stand-in serves only registered HistoryBuffer
+    statistics and refuses everything else.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    allowed = {'min', 'max', 'current', 'mean'}
+    allowed.update(HistoryBuffer._statistics_methods)  # registered ones
+    if obj is HistoryBuffer and name in allowed:
+        return getattr(obj, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer '
+        'statistics methods are allowed when loading with weights_only=True')
+
+
 def checkpoint_safe_globals() -> list:
-    """Exactly the non-tensor classes an mmengine checkpoint pickles.
+    """Exactly the non-tensor globals an mmengine checkpoint pickles.
 
     torch >= 2.6 loads with ``weights_only=True`` and refuses anything not
     allow-listed; mmengine 0.10 checkpoints hold the message hub's
     ``HistoryBuffer`` (with numpy arrays and scalars inside) and numpy
-    dtypes. Allow-listing these types, rather than loading with
-    ``weights_only=False``, keeps arbitrary code out of checkpoint loading.
+    dtypes, and HistoryBuffer's statistics functions (served by
+    :func:`history_buffer_getattr`). Allow-listing these, rather than loading
+    with ``weights_only=False``, keeps arbitrary code out of checkpoint
+    loading.
     """
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
@@ -54,6 +77,9 @@ def checkpoint_safe_globals() -> list:
     mods += [_reconstruct, scalar]
     mods += [type(np.dtype(t)) for t in ('float64', 'float32', 'int64',
                                           'int32', 'bool')]
+    # pickle names the builtin as '__builtin__.getattr' (protocol 2) and
+    # torch looks it up as 'builtins.getattr'
+    mods += [(history_buffer_getattr, 'builtins.getattr')]
     return mods
 
 

@@ -6,8 +6,9 @@ optim_wrapper = dict(
     paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=10.0)}),
     clip_grad=None)
 param_scheduler = [
-    dict(type='PolyLR', eta_min=0.0, power=0.9, by_epoch=False, begin=0,
-         end=None)
+    # poly decay per iteration over the 8 epochs
+    dict(type='PolyLR', eta_min=0.0, power=0.9, begin=0, end=8,
+         by_epoch=True, convert_to_iter_based=True)
 ]
 train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=8, val_interval=8)
 val_cfg = dict(type='ValLoop')

@@ -85,6 +85,9 @@ class CAMHead(BaseDecodeHead):
              images: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Losses from backbone features; ``images`` (RGB in [0, 1]) feed
         the feature-similarity loss."""
+        if self.loss_fsl is not None and images is None:
+            raise ValueError('loss_fsl needs the input images; call '
+                             'CAMHead.loss(..., images=...)')
         return self.loss_by_feat(self.forward(inputs), batch_data_samples,
                                  images)
 
@@ -92,6 +95,8 @@ class CAMHead(BaseDecodeHead):
                      seg_logits: Tensor,
                      batch_data_samples: SampleList,
                      images: Optional[Tensor] = None) -> Dict[str, Tensor]:
+        """Classification (+ ISL) losses of the class maps; FSL too when
+        ``images`` is given (multi-view models pass it for one view)."""
         labels = stack_cls_labels(batch_data_samples, seg_logits.device)
         if labels.shape[1] != seg_logits.shape[1]:
             raise ValueError(
@@ -102,10 +107,7 @@ class CAMHead(BaseDecodeHead):
         losses[self.loss_decode.loss_name] = self.loss_decode(logits, labels)
         if self.loss_isl is not None:
             losses[self.loss_isl.loss_name] = self.loss_isl(seg_logits, labels)
-        if self.loss_fsl is not None:
-            if images is None:
-                raise ValueError('loss_fsl needs the input images; call '
-                                 'CAMHead.loss(..., images=...)')
+        if self.loss_fsl is not None and images is not None:
             losses[self.loss_fsl.loss_name] = self.loss_fsl(
                 images, seg_logits, labels)
         with torch.no_grad():

@@ -1,0 +1,38 @@
+# Vanilla CAM on the bundled synthetic dataset, sized for a CPU: a
+# half-width ResNet-18 (output stride 8, 16x16 CAMs), from scratch.
+_base_ = [
+    '../_base_/models/cam_r50-d16.py', '../_base_/datasets/synthvoc_weak.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/poly_8e.py'
+]
+norm_cfg = dict(type='BN', requires_grad=True)
+model = dict(
+    data_preprocessor=dict(size=(128, 128)),
+    backbone=dict(
+        depth=18,
+        stem_channels=32,
+        base_channels=32,
+        strides=(1, 2, 1, 1),
+        dilations=(1, 1, 2, 4),
+        norm_cfg=norm_cfg,
+        init_cfg=None),
+    decode_head=dict(in_channels=256, channels=256),
+    test_cfg=dict(scales=(1.0, 0.5, 1.5), flip=True))
+optim_wrapper = dict(
+    optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
+param_scheduler = [
+    dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0, end=400,
+         by_epoch=False)
+]
+train_cfg = dict(
+    _delete_=True, type='IterBasedTrainLoop', max_iters=400,
+    val_interval=400)
+default_hooks = dict(
+    logger=dict(interval=50, log_metric_by_epoch=False),
+    checkpoint=dict(by_epoch=False, interval=400, max_keep_ckpts=1))
+log_processor = dict(by_epoch=False)
+env_cfg = dict(dist_cfg=dict(backend='gloo'))
+val_evaluator = [
+    dict(type='CAMThresholdSweepMetric'),
+    dict(type='ContourFMetric'),
+]
+test_evaluator = val_evaluator

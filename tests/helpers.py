@@ -1,0 +1,87 @@
+"""Shared helpers of the test-suite: shrink a real config to tiny data."""
+import copy
+import os.path as osp
+
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'real_mini')
+
+
+def strip_pretrained_and_syncbn(node):
+    """SyncBN -> BN (CPU, one process) and no pretrained init, in place."""
+    if isinstance(node, dict):
+        if node.get('type') == 'SyncBN':
+            node['type'] = 'BN'
+        init = node.get('init_cfg')
+        if isinstance(init, dict) and init.get('type') == 'Pretrained':
+            node['init_cfg'] = None
+        for v in node.values():
+            strip_pretrained_and_syncbn(v)
+    elif isinstance(node, list):
+        for v in node:
+            strip_pretrained_and_syncbn(v)
+
+
+def shrink_model(model: dict, crop: int = 64) -> dict:
+    """A light model of the same kind: ResNet-50 -> ResNet-18."""
+    model = copy.deepcopy(model)
+    strip_pretrained_and_syncbn(model)
+    model['data_preprocessor']['size'] = (crop, crop)
+    bb = model['backbone']
+    if bb['type'] in ('ResNetV1c', 'mmpretrain.ResNet') and bb.get(
+            'depth', 50) == 50:
+        bb['depth'] = 18
+        model['decode_head']['in_channels'] = 512
+        model['decode_head']['channels'] = 512
+    return model
+
+
+def tiny_train_cfg(config: str,
+                   data_root: str,
+                   work_dir: str,
+                   max_iters: int = 2,
+                   crop: int = 64,
+                   batch_size: int = 2,
+                   ckpt_interval: int = 1) -> Config:
+    """``config`` with the model shrunk, data pointing at a tiny VOC-layout
+    folder, an iteration-based loop of ``max_iters`` and CPU settings."""
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.work_dir = work_dir
+    cfg.model = shrink_model(cfg.model, crop)
+    cfg.train_pipeline = [
+        dict(type='LoadCheckedImageFromFile'),
+        dict(type='RandomResize', scale=[(crop, crop), (crop + 32,
+                                                        crop + 32)],
+             keep_ratio=True),
+        dict(type='RandomFlip', prob=0.5),
+        dict(type='RandomCrop', crop_size=(crop, crop)),
+        dict(type='PackWeakSegInputs'),
+    ]
+    for name, split in (('train_dataloader', 'train'),
+                        ('val_dataloader', 'val'),
+                        ('test_dataloader', 'val')):
+        dl = cfg[name]
+        dl.batch_size = batch_size if split == 'train' else 1
+        dl.num_workers = 0
+        dl.persistent_workers = False
+        dl.dataset.data_root = data_root
+        dl.dataset.ann_file = f'ImageSets/Segmentation/{split}.txt'
+        dl.dataset.data_prefix = dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass')
+        if split == 'train':
+            dl.dataset.pipeline = cfg.train_pipeline
+    cfg.train_cfg = dict(
+        type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**6)
+    cfg.param_scheduler = [
+        dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0,
+             end=max_iters, by_epoch=False)
+    ]
+    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
+    cfg.default_hooks.checkpoint = dict(
+        type='CheckpointHook', by_epoch=False, interval=ckpt_interval)
+    cfg.log_processor = dict(by_epoch=False)
+    cfg.env_cfg.dist_cfg = dict(backend='gloo')
+    cfg.env_cfg.cudnn_benchmark = False
+    cfg.randomness = dict(seed=0)
+    return cfg
