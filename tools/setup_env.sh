@@ -64,7 +64,7 @@ log "step 3/5: mmcv with compiled ops (slow the first time; pip caches the wheel
 MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" pip_i --no-build-isolation $(grep -E '^mmcv==' "$LOCK")
 "$VPY" -c 'import torch, mmcv.ops' >&2 || die "mmcv was installed without its compiled ops (mmcv._ext missing)"
 log "step 4/5: the rest of the locked stack"
-pip_i -q --no-build-isolation -r "$LOCK"
+pip_i -q -r "$LOCK"  # mmcv is already satisfied; sdists (pydensecrf2) build isolated
 log "step 5/5: hfpl-mm"
 install_package
 echo "$want" > "$STAMP"

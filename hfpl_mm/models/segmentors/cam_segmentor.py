@@ -139,8 +139,10 @@ class CAMSegmentor(BaseSegmentor):
     # -------------------------------------------------------------- predict
     def multiscale_cams(self, inputs: Tensor) -> Tensor:
         """Sum of ReLU'd CAMs over ``test_cfg.scales`` (and flips), at input
-        resolution, as in the reference's multi-scale inference."""
-        h, w = inputs.shape[2:]
+        resolution, as in the reference's multi-scale inference. A flipped
+        copy shares the forward pass with the original (one batch)."""
+        n, _, h, w = inputs.shape
+        flip = self.test_cfg['flip']
         total = 0
         for scale in self.test_cfg['scales']:
             x = inputs if scale == 1.0 else F.interpolate(
@@ -148,13 +150,13 @@ class CAMSegmentor(BaseSegmentor):
                 scale_factor=scale,
                 mode='bilinear',
                 align_corners=False)
-            batches = [x, x.flip(-1)] if self.test_cfg['flip'] else [x]
-            for k, xb in enumerate(batches):
-                cam = F.relu(self.forward_cams(xb))
-                if k == 1:
-                    cam = cam.flip(-1)
-                total = total + F.interpolate(
-                    cam, size=(h, w), mode='bilinear', align_corners=False)
+            if flip:
+                x = torch.cat([x, x.flip(-1)])
+            cam = F.relu(self.forward_cams(x))
+            if flip:
+                cam = cam[:n] + cam[n:].flip(-1)
+            total = total + F.interpolate(
+                cam, size=(h, w), mode='bilinear', align_corners=False)
         return total
 
     def encode_decode(self, inputs: Tensor,

@@ -1,0 +1,136 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Evaluate folders of label PNGs / CAM archives against GT masks."""
+import glob
+import os.path as osp
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from PIL import Image
+
+from ..evaluation.functional import (confusion_matrix, contour_f_per_class,
+                                     iou_from_confusion)
+
+
+def load_label_png(path: str) -> np.ndarray:
+    """A label map from a palette (P) or grey (L) PNG, with clear errors."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'{path}: no such file')
+    try:
+        img = Image.open(path)
+        img.load()
+    except Exception as e:
+        raise IOError(f'{path}: cannot read PNG ({e})') from e
+    if img.mode not in ('P', 'L', 'I;16', 'I'):
+        raise ValueError(f'{path}: mode {img.mode} is not a label map '
+                         '(expected a palette or greyscale PNG)')
+    return np.array(img).astype(np.int64)
+
+
+def list_stems(folder: str, ext: str) -> List[str]:
+    if not osp.isdir(folder):
+        raise FileNotFoundError(f'{folder}: no such folder')
+    stems = sorted(
+        osp.splitext(osp.basename(p))[0]
+        for p in glob.glob(osp.join(folder, '*' + ext)))
+    if not stems:
+        raise ValueError(f'{folder}: no *{ext} files')
+    return stems
+
+
+def evaluate_label_dirs(pred_dir: str,
+                        gt_dir: str,
+                        num_classes: int = 21,
+                        ignore_index: int = 255,
+                        bound_th: float = 0.008,
+                        stems: Optional[Sequence[str]] = None) -> Dict:
+    """mIoU, per-class IoU / precision / recall and contour F of every
+    ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``."""
+    stems = list(stems) if stems is not None else list_stems(pred_dir, '.png')
+    conf = np.zeros((num_classes, num_classes), np.int64)
+    contour = []
+    for stem in stems:
+        pred_path = osp.join(pred_dir, stem + '.png')
+        gt_path = osp.join(gt_dir, stem + '.png')
+        pred, gt = load_label_png(pred_path), load_label_png(gt_path)
+        if pred.shape != gt.shape:
+            raise ValueError(f'{pred_path} is {pred.shape[::-1]} but '
+                             f'{gt_path} is {gt.shape[::-1]} (W, H)')
+        bad = np.setdiff1d(np.unique(pred), np.arange(num_classes))
+        if bad.size:
+            raise ValueError(f'{pred_path}: labels {bad.tolist()} outside '
+                             f'[0, {num_classes})')
+        bad = np.setdiff1d(
+            np.unique(gt), np.r_[np.arange(num_classes), ignore_index])
+        if bad.size:
+            raise ValueError(f'{gt_path}: labels {bad.tolist()} outside '
+                             f'[0, {num_classes}) and not {ignore_index}')
+        conf += confusion_matrix(pred, gt, num_classes, ignore_index)
+        for c, prf in contour_f_per_class(pred, gt, num_classes,
+                                          ignore_index, bound_th).items():
+            contour.append((c, *prf))
+    stats = iou_from_confusion(conf)
+    rows = np.array(contour, dtype=np.float64).reshape(-1, 4)
+    per_class_f = np.full(num_classes, np.nan)
+    for c in range(num_classes):
+        sel = rows[rows[:, 0] == c]
+        if len(sel):
+            per_class_f[c] = sel[:, 3].mean()
+    return dict(
+        num_images=len(stems),
+        mIoU=float(np.nanmean(stats['iou'])),
+        iou=stats['iou'],
+        precision=stats['precision'],
+        recall=stats['recall'],
+        contour_f=float(rows[:, 3].mean()) if len(rows) else float('nan'),
+        contour_precision=float(rows[:, 1].mean()) if len(rows) else np.nan,
+        contour_recall=float(rows[:, 2].mean()) if len(rows) else np.nan,
+        contour_f_per_class=per_class_f,
+        confusion=conf)
+
+
+def load_cam_archive(path: str) -> Dict[str, np.ndarray]:
+    """``keys`` (foreground class indices, 0-based) and ``cams`` (K, H, W)
+    from a ``.npz`` written by ``make_pseudo_labels.py --save-cams``."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            keys, cams = z['keys'], z['cams'].astype(np.float32)
+    except Exception as e:
+        raise IOError(f'{path}: not a CAM archive ({e})') from e
+    if cams.ndim != 3 or len(keys) != len(cams):
+        raise ValueError(f'{path}: cams {cams.shape} do not match keys '
+                         f'{keys.shape}')
+    return dict(keys=keys, cams=cams)
+
+
+def labels_from_cams(archive: Dict[str, np.ndarray],
+                     threshold: float) -> np.ndarray:
+    """Background unless the best present class scores above
+    ``threshold``; class ids are 1 + the foreground index."""
+    keys, cams = archive['keys'], archive['cams']
+    if len(keys) == 0:
+        return np.zeros(cams.shape[1:], np.uint8)
+    best = cams.argmax(0)
+    return np.where(cams.max(0) > threshold, keys[best] + 1,
+                    0).astype(np.uint8)
+
+
+def sweep_cam_dir(cam_dir: str,
+                  gt_dir: str,
+                  thresholds: Sequence[float],
+                  num_classes: int = 21,
+                  ignore_index: int = 255) -> List[float]:
+    """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold."""
+    conf = np.zeros((len(thresholds), num_classes, num_classes), np.int64)
+    for stem in list_stems(cam_dir, '.npz'):
+        archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
+        gt_path = osp.join(gt_dir, stem + '.png')
+        gt = load_label_png(gt_path)
+        if gt.shape != archive['cams'].shape[1:]:
+            raise ValueError(f'{gt_path} is {gt.shape} but the CAMs of '
+                             f'{stem} are {archive["cams"].shape[1:]}')
+        for k, t in enumerate(thresholds):
+            conf[k] += confusion_matrix(
+                labels_from_cams(archive, t), gt, num_classes, ignore_index)
+    return [
+        float(np.nanmean(iou_from_confusion(c)['iou']) * 100) for c in conf
+    ]

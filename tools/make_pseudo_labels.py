@@ -1,0 +1,89 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Stage 2: write pseudo-label PNGs from a trained CAM model.
+
+    python tools/make_pseudo_labels.py CONFIG CHECKPOINT --split train \
+        --out-dir work_dirs/pseudo/train [--scales 0.5 1 1.5 2] [--no-flip] \
+        [--bg-mode threshold --bg-threshold 0.15 | --bg-mode power --bg-power 16] \
+        [--crf] [--save-cams] [--resume] [--overwrite] [--launcher pytorch]
+"""
+import argparse
+import os
+import os.path as osp
+
+from mmengine.config import Config, DictAction
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description='Generate pseudo-label masks')
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('--split', default='train',
+                   help="split file stem under ImageSets/Segmentation "
+                   "(VOC) or a path to a split/annotation file")
+    p.add_argument('--data-root', help='override the dataset data_root')
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--scales', type=float, nargs='+',
+                   default=[0.5, 1.0, 1.5, 2.0])
+    p.add_argument('--no-flip', action='store_true')
+    p.add_argument('--bg-mode', choices=['threshold', 'power'],
+                   default='threshold')
+    p.add_argument('--bg-threshold', type=float, default=0.15)
+    p.add_argument('--bg-power', type=float, default=16.0)
+    p.add_argument('--crf', action='store_true',
+                   help='refine with a dense CRF (pydensecrf2)')
+    p.add_argument('--save-cams', action='store_true',
+                   help='also write <stem>.npz with the normalised CAMs')
+    p.add_argument('--resume', action='store_true',
+                   help='skip images whose PNG already exists')
+    p.add_argument('--overwrite', action='store_true',
+                   help="replace another run's output in --out-dir")
+    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                   default='none')
+    p.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = p.parse_args()
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def main():
+    args = parse_args()
+    import hfpl_mm  # noqa: F401
+    from hfpl_mm.apis.runner import build_cam_inference
+    from hfpl_mm.apis import generate_pseudo_labels
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    model, loader = build_cam_inference(
+        cfg, args.checkpoint, args.split, args.data_root, args.scales,
+        not args.no_flip, args.launcher)
+    settings = dict(
+        config=osp.abspath(args.config),
+        checkpoint=osp.abspath(args.checkpoint),
+        split=args.split,
+        scales=args.scales,
+        flip=not args.no_flip,
+        bg_mode=args.bg_mode,
+        bg_threshold=args.bg_threshold,
+        bg_power=args.bg_power,
+        crf=args.crf)
+    counts = generate_pseudo_labels(
+        model,
+        loader,
+        args.out_dir,
+        bg_mode=args.bg_mode,
+        bg_threshold=args.bg_threshold,
+        bg_power=args.bg_power,
+        save_cams=args.save_cams,
+        resume=args.resume,
+        crf={} if args.crf else None,
+        settings=settings,
+        overwrite=args.overwrite)
+    print(f'\n{args.out_dir}: written {counts["written"]}, skipped '
+          f'{counts["skipped"]}, failed {counts["failed"]}')
+    if counts['failed']:
+        raise SystemExit(1)
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,49 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Write overlays (image | CAM heat-map | pseudo-label | GT) for a few images.
+
+    python tools/visualize_cams.py CAM_DIR IMG_DIR --out-dir vis/ \
+        [--label-dir PSEUDO_DIR] [--gt-dir GT_DIR] [--num 8]
+
+CAM_DIR holds the ``.npz`` archives of ``make_pseudo_labels.py --save-cams``.
+"""
+import argparse
+import os.path as osp
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
+    p.add_argument('cam_dir')
+    p.add_argument('img_dir')
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--label-dir')
+    p.add_argument('--gt-dir')
+    p.add_argument('--num', type=int, default=8)
+    p.add_argument('--img-suffix', default='.jpg')
+    args = p.parse_args()
+    import mmcv
+    from mmseg.datasets import PascalVOCDataset
+
+    from hfpl_mm.apis.evaluate import (list_stems, load_cam_archive,
+                                       load_label_png)
+    from hfpl_mm.apis.visualize import cam_heatmap, label_overlay, save_panel
+    palette = PascalVOCDataset.METAINFO['palette']
+    for stem in list_stems(args.cam_dir, '.npz')[:args.num]:
+        img_path = osp.join(args.img_dir, stem + args.img_suffix)
+        img = mmcv.imread(img_path, channel_order='rgb')
+        if img is None:
+            raise IOError(f'{img_path}: cannot read image')
+        cams = load_cam_archive(osp.join(args.cam_dir, stem + '.npz'))
+        heat = cams['cams'].max(0) if len(cams['keys']) else img[..., 0] * 0
+        tiles, titles = [img, cam_heatmap(img, heat)], ['image', 'CAM']
+        for folder, title in ((args.label_dir, 'pseudo-label'),
+                              (args.gt_dir, 'GT')):
+            if folder:
+                lab = load_label_png(osp.join(folder, stem + '.png'))
+                tiles.append(label_overlay(img, lab, palette))
+                titles.append(title)
+        out = save_panel(tiles, osp.join(args.out_dir, stem + '.png'), titles)
+        print(out)
+
+
+if __name__ == '__main__':
+    main()
