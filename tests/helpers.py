@@ -13,6 +13,8 @@ def strip_pretrained_and_syncbn(node):
     if isinstance(node, dict):
         if node.get('type') == 'SyncBN':
             node['type'] = 'BN'
+        if isinstance(node.get('pretrained'), str):
+            node['pretrained'] = None
         init = node.get('init_cfg')
         if isinstance(init, dict) and init.get('type') == 'Pretrained':
             node['init_cfg'] = None

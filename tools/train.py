@@ -58,6 +58,10 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    # creates the process group first where mmengine cannot (CPU hosts)
+    from hfpl_mm.utils.dist import adapt_cfg_for_cpu_ddp, init_distributed
+    init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
+    adapt_cfg_for_cpu_ddp(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
 

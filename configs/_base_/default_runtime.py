@@ -1,16 +1,5 @@
-# Runtime shared by every hfpl-mm config: registers the plugin's modules.
+# Runtime shared by every hfpl-mm config: mmseg's runtime plus the plugin's
+# modules (the one place that carries custom_imports).
+_base_ = ['mmseg::_base_/default_runtime.py']
 custom_imports = dict(imports=['hfpl_mm'], allow_failed_imports=False)
-default_scope = 'mmseg'
-env_cfg = dict(
-    cudnn_benchmark=True,
-    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    dist_cfg=dict(backend='nccl'),
-)
-vis_backends = [dict(type='LocalVisBackend')]
-visualizer = dict(
-    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)
-log_level = 'INFO'
-load_from = None
-resume = False
-tta_model = dict(type='SegTTAModel')

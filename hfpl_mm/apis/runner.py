@@ -6,9 +6,10 @@ from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.dist import init_dist
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
+
+from ..utils.dist import init_distributed
 
 
 def inference_dataloader_cfg(cfg: Config,
@@ -46,8 +47,7 @@ def build_cam_inference(cfg: Config,
                         device: Optional[str] = None
                         ) -> Tuple[torch.nn.Module, object]:
     """(model in eval mode with the checkpoint loaded, dataloader)."""
-    if launcher != 'none':
-        init_dist(launcher, **cfg.get('env_cfg', {}).get('dist_cfg', {}))
+    init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import MODELS
     model_cfg = copy.deepcopy(cfg.model)

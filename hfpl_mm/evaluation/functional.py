@@ -83,19 +83,14 @@ def _dilate(b: np.ndarray, radius: int) -> np.ndarray:
 
 def boundary_counts(pred: np.ndarray,
                     gt: np.ndarray,
-                    bound_th: float = 0.008,
-                    valid: Optional[np.ndarray] = None
-                    ) -> Tuple[int, int, int, int]:
+                    bound_th: float = 0.008) -> Tuple[int, int, int, int]:
     """(matched pred boundary, pred boundary, matched GT boundary, GT
-    boundary) pixel counts of two binary masks. Prediction boundary pixels
-    outside ``valid`` (e.g. the GT's ignore band) are not scored."""
+    boundary) pixel counts of two binary masks."""
     if pred.shape != gt.shape:
         raise ValueError(f'prediction {pred.shape} and GT {gt.shape} differ '
                          'in size')
     r = tolerance_pixels(gt.shape, bound_th)
     bp, bg = mask_boundary(pred), mask_boundary(gt)
-    if valid is not None:
-        bp &= valid
     return (int((bp & _dilate(bg, r)).sum()), int(bp.sum()),
             int((bg & _dilate(bp, r)).sum()), int(bg.sum()))
 
@@ -122,6 +117,19 @@ def boundary_f_measure(pred: np.ndarray,
     return precision_recall_f(boundary_counts(pred, gt, bound_th))[2]
 
 
+def fill_ignore(label: np.ndarray, ignore_index: int = 255) -> np.ndarray:
+    """Give every ``ignore_index`` pixel the label of the nearest labelled
+    pixel (Euclidean). VOC's 5-pixel ignore band straddles object edges, so
+    this puts the edge in the band's middle instead of at its inner border.
+    """
+    holes = label == ignore_index
+    if not holes.any() or holes.all():
+        return label
+    from scipy.ndimage import distance_transform_edt
+    _, (rows, cols) = distance_transform_edt(holes, return_indices=True)
+    return label[rows, cols]
+
+
 def contour_f_per_class(pred: np.ndarray,
                         gt: np.ndarray,
                         num_classes: int,
@@ -130,15 +138,18 @@ def contour_f_per_class(pred: np.ndarray,
                         classes: Optional[Iterable[int]] = None
                         ) -> Dict[int, Tuple[float, float, float]]:
     """(precision, recall, F) of every class present in the GT or the
-    prediction of one label map. Prediction boundaries inside the GT's
-    ignore region (VOC's boundary band) are not scored."""
-    valid = gt != ignore_index
+    prediction of one label map. Ignored pixels of either map (VOC's
+    boundary band) first take the class of their nearest labelled pixel
+    (:func:`fill_ignore`), so the GT edge lies in the band's middle."""
+    if pred.shape != gt.shape:
+        raise ValueError(f'prediction {pred.shape} and GT {gt.shape} differ '
+                         'in size')
+    pred = fill_ignore(pred, ignore_index)
+    gt = fill_ignore(gt, ignore_index)
     if classes is None:
-        present = set(np.unique(gt[valid]).tolist())
-        present |= set(np.unique(pred[valid]).tolist())
+        present = set(np.unique(gt).tolist()) | set(np.unique(pred).tolist())
         classes = sorted(c for c in present if 0 <= c < num_classes)
-    out = {}
-    for c in classes:
-        out[c] = precision_recall_f(
-            boundary_counts(pred == c, gt == c, bound_th, valid))
-    return out
+    return {
+        c: precision_recall_f(boundary_counts(pred == c, gt == c, bound_th))
+        for c in classes
+    }

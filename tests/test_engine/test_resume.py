@@ -63,3 +63,23 @@ def test_resumed_state_equals_saved(synthetic_voc, tmp_path):
         torch.testing.assert_close(param, saved['state_dict'][name])
     hub = runner.message_hub
     assert hub.get_scalar('train/loss').data[0].size > 0
+
+
+class _Evil:
+    """Pickles as getattr(HistoryBuffer, '__init__')."""
+
+    def __reduce__(self):
+        from mmengine.logging.history_buffer import HistoryBuffer
+        return getattr, (HistoryBuffer, '__init__')
+
+
+def test_getattr_stand_in_refuses_other_attributes(tmp_path):
+    import pickle
+    path = str(tmp_path / 'evil.pth')
+    torch.save({'x': _Evil()}, path)
+    try:
+        torch.load(path, weights_only=True)
+    except pickle.UnpicklingError as e:
+        assert 'only HistoryBuffer statistics' in str(e)
+    else:
+        raise AssertionError('weights_only load accepted getattr(__init__)')

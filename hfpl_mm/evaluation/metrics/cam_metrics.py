@@ -125,7 +125,9 @@ class ContourFMetric(BaseMetric):
     """Contour F-score (DAVIS boundary F-measure) of ``pred_sem_seg``
     against ``gt_sem_seg``, for every (image, class) pair where the class is
     in the GT or the prediction; reported as the mean over those pairs, with
-    mean precision and recall, and per class.
+    mean precision and recall, and per class. GT ignore pixels (VOC's
+    boundary band) take their nearest labelled pixel's class first, so the
+    GT edge lies in the band's middle.
 
     Args:
         bound_th (float): Tolerance as a fraction of the image diagonal

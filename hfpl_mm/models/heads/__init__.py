@@ -1,4 +1,6 @@
+from .affinity_head import AffinityHead
+from .aspp_v2_head import ASPPV2Head
 from .cam_head import CAMHead
 from .seam_head import SEAMHead
 
-__all__ = ['CAMHead', 'SEAMHead']
+__all__ = ['AffinityHead', 'ASPPV2Head', 'CAMHead', 'SEAMHead']

@@ -1,7 +1,9 @@
+from .affinity_net import AffinityNet
 from .cam_segmentor import CAMSegmentor, cams_to_scores
 from .puzzle_cam import PuzzleCAMSegmentor
 from .seam import SEAMSegmentor
 
 __all__ = [
-    'CAMSegmentor', 'cams_to_scores', 'PuzzleCAMSegmentor', 'SEAMSegmentor'
+    'AffinityNet', 'CAMSegmentor', 'cams_to_scores', 'PuzzleCAMSegmentor',
+    'SEAMSegmentor'
 ]

@@ -1,0 +1,27 @@
+# AffinityNet on Wide ResNet-38: stage 4, 5 and final features projected to
+# 64 / 128 / 256 channels; pairs within radius 5 at output stride 8.
+data_preprocessor = dict(
+    type='SegDataPreProcessor',
+    mean=[123.675, 116.28, 103.53],
+    std=[58.395, 57.12, 57.375],
+    bgr_to_rgb=True,
+    pad_val=0,
+    seg_pad_val=255,
+    size=(448, 448))
+model = dict(
+    type='AffinityNet',
+    data_preprocessor=data_preprocessor,
+    backbone=dict(
+        type='WideResNet38',
+        out_indices=(2, 3, 5),
+        norm_cfg=dict(type='SyncBN', requires_grad=True),
+        frozen_stages=2,
+        init_cfg=dict(
+            type='Pretrained',
+            checkpoint='checkpoints/ilsvrc-cls_rna-a1_cls1000_ep-0001.pth')),
+    head=dict(
+        type='AffinityHead',
+        in_channels=(512, 1024, 4096),
+        channels=(64, 128, 256),
+        radius=5),
+    test_cfg=dict(beta=8.0, logt=8))

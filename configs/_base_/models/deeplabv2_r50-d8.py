@@ -1,0 +1,17 @@
+# DeepLab-v2: mmseg's dilated ResNet (output stride 8) with the v2 ASPP
+# classifier (sum of four dilated 3x3 convolutions).
+_base_ = ['mmseg::_base_/models/deeplabv3_r50-d8.py']
+model = dict(
+    decode_head=dict(
+        _delete_=True,
+        type='ASPPV2Head',
+        in_channels=2048,
+        in_index=3,
+        channels=512,
+        dilations=(6, 12, 18, 24),
+        dropout_ratio=0.0,
+        num_classes=19,
+        align_corners=False,
+        loss_decode=dict(
+            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+    auxiliary_head=None)

@@ -1,0 +1,13 @@
+# Stage 3: DeepLab-v2 ResNet-101 trained on pseudo-labels (set
+# pseudo_label_dir), evaluated on VOC val GT.
+_base_ = [
+    '../_base_/models/deeplabv2_r50-d8.py',
+    '../_base_/datasets/voc12_pseudo.py', '../_base_/default_runtime.py',
+    'mmseg::_base_/schedules/schedule_20k.py'
+]
+crop_size = (512, 512)
+model = dict(
+    data_preprocessor=dict(size=crop_size),
+    pretrained='open-mmlab://resnet101_v1c',
+    backbone=dict(depth=101),
+    decode_head=dict(num_classes=21))

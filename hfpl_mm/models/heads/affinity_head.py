@@ -1,0 +1,83 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+from typing import List, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmseg.registry import MODELS
+from mmseg.utils import OptMultiConfig
+from torch import Tensor
+
+
+def half_disk_offsets(radius: int) -> List[Tuple[int, int]]:
+    """Offsets (a, b) with 0 < a^2 + b^2 < radius^2 in one half-plane
+    (a > 0, or a == 0 and b > 0); the other half mirrors them."""
+    out = []
+    for a in range(0, radius):
+        for b in range(-radius + 1, radius):
+            if (a > 0 or b > 0) and a * a + b * b < radius * radius:
+                out.append((a, b))
+    return out
+
+
+def pair_slices(h: int, w: int, a: int, b: int):
+    """Slices (i, j) of all pixel pairs with j = i + (a, b)."""
+    c0, c1 = max(0, -b), min(w, w - b)
+    return ((slice(0, h - a), slice(c0, c1)),
+            (slice(a, h), slice(c0 + b, c1 + b)))
+
+
+def pairwise_affinity(feats: Tensor, radius: int) -> List[Tensor]:
+    """``exp(-mean_c |f_i - f_j|)`` for every half-disk offset: a list of
+    (N, h - a, w - |b|) maps in the order of :func:`half_disk_offsets`."""
+    _, _, h, w = feats.shape
+    out = []
+    for a, b in half_disk_offsets(radius):
+        (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
+        out.append(
+            torch.exp(-(feats[:, :, ri, ci] - feats[:, :, rj, cj]).abs().mean(1)))
+    return out
+
+
+@MODELS.register_module()
+class AffinityHead(BaseModule):
+    """Pixel-embedding head of AffinityNet (`Ahn and Kwak, CVPR 2018
+    <https://arxiv.org/abs/1803.10464>`_): 1x1 projections of several
+    backbone levels, resized to the finest of them, concatenated and mixed;
+    affinities are ``exp(-mean |f_i - f_j|)`` within ``radius``.
+
+    Args:
+        in_channels (Sequence[int]): Channels of the input levels.
+        channels (Sequence[int]): Projection channels per level.
+            Defaults to (64, 128, 256).
+        radius (int): Pair radius at feature resolution. Defaults to 5.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 channels: Sequence[int] = (64, 128, 256),
+                 radius: int = 5,
+                 init_cfg: OptMultiConfig = dict(
+                     type='Kaiming', layer='Conv2d')) -> None:
+        super().__init__(init_cfg)
+        if len(in_channels) != len(channels):
+            raise ValueError('in_channels and channels differ in length: '
+                             f'{in_channels} vs {channels}')
+        self.radius = radius
+        self.projs = nn.ModuleList(
+            nn.Conv2d(i, c, 1, bias=False)
+            for i, c in zip(in_channels, channels))
+        self.norms = nn.ModuleList(nn.GroupNorm(4, c) for c in channels)
+        self.mix = nn.Conv2d(sum(channels), sum(channels), 1, bias=False)
+
+    def forward(self, inputs: List[Tensor]) -> Tensor:
+        size = max((x.shape[2:] for x in inputs), key=lambda s: s[0] * s[1])
+        outs = []
+        for x, proj, norm in zip(inputs, self.projs, self.norms):
+            y = F.elu(norm(proj(x)))
+            if y.shape[2:] != size:
+                y = F.interpolate(y, size, mode='bilinear',
+                                  align_corners=False)
+            outs.append(y)
+        return F.elu(self.mix(torch.cat(outs, dim=1)))

@@ -1,0 +1,158 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""AffinityNet refinement (Ahn and Kwak, CVPR 2018): learn pixel affinities
+from confident CAM regions, then propagate CAMs by a random walk."""
+from typing import Dict, List, Optional
+
+import torch
+import torch.nn.functional as F
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.registry import MODELS
+from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
+                         OptSampleList, SampleList)
+from torch import Tensor
+
+from ..heads.affinity_head import (half_disk_offsets, pair_slices,
+                                   pairwise_affinity)
+
+
+def affinity_labels(label: Tensor, radius: int, ignore_index: int = 255):
+    """Per offset: (bg_pos, fg_pos, neg) masks of pairs of a label map
+    (N, h, w); pairs touching ``ignore_index`` are in none of them."""
+    _, h, w = label.shape
+    out = []
+    for a, b in half_disk_offsets(radius):
+        (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
+        li, lj = label[:, ri, ci], label[:, rj, cj]
+        valid = (li != ignore_index) & (lj != ignore_index)
+        same = (li == lj) & valid
+        out.append((same & (li == 0), same & (li > 0), valid & (li != lj)))
+    return out
+
+
+def affinity_loss(affs: List[Tensor], labels) -> Dict[str, Tensor]:
+    """AffinityNet's class-balanced cross-entropy: mean -log(a) over
+    background-positive and foreground-positive pairs and mean
+    -log(1 - a) over negative pairs; ``bg/2 + fg/2 + neg``."""
+    eps = 1e-5
+    sums = dict(bg=0.0, fg=0.0, neg=0.0)
+    counts = dict(bg=0, fg=0, neg=0)
+    for a, (bg, fg, neg) in zip(affs, labels):
+        sums['bg'] = sums['bg'] - torch.log(a[bg] + eps).sum()
+        sums['fg'] = sums['fg'] - torch.log(a[fg] + eps).sum()
+        sums['neg'] = sums['neg'] - torch.log(1 + eps - a[neg]).sum()
+        counts['bg'] += int(bg.sum())
+        counts['fg'] += int(fg.sum())
+        counts['neg'] += int(neg.sum())
+    mean = {
+        k: sums[k] / counts[k] if counts[k] else affs[0].sum() * 0
+        for k in sums
+    }
+    return dict(
+        loss_aff_bg=mean['bg'] / 2,
+        loss_aff_fg=mean['fg'] / 2,
+        loss_aff_neg=mean['neg'])
+
+
+def transition_matrix(feats: Tensor, radius: int, beta: float) -> Tensor:
+    """Sparse row-stochastic (HW, HW) matrix of one image's affinities
+    ``a_ij^beta`` within ``radius`` (symmetric, self-affinity 1)."""
+    _, _, h, w = feats.shape
+    idx = torch.arange(h * w, device=feats.device).view(h, w)
+    rows, cols, vals = [idx.flatten()], [idx.flatten()], [
+        torch.ones(h * w, device=feats.device)
+    ]
+    for (a, b), aff in zip(half_disk_offsets(radius),
+                           pairwise_affinity(feats, radius)):
+        (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
+        i, j, v = idx[ri, ci].flatten(), idx[rj, cj].flatten(), aff[0].flatten()
+        v = v.pow(beta)
+        rows += [i, j]
+        cols += [j, i]
+        vals += [v, v]
+    rows, cols, vals = torch.cat(rows), torch.cat(cols), torch.cat(vals)
+    degree = torch.zeros(h * w, device=feats.device).index_add_(0, rows, vals)
+    return torch.sparse_coo_tensor(
+        torch.stack([rows, cols]), vals / degree[rows],
+        (h * w, h * w)).coalesce()
+
+
+def random_walk(cams: Tensor, trans: Tensor, steps: int) -> Tensor:
+    """Propagate (C, h, w) scores ``steps`` times: ``x <- T x`` per class
+    (``T`` row-stochastic, so each step averages over affine neighbours)."""
+    c, h, w = cams.shape
+    x = cams.reshape(c, h * w).t()
+    for _ in range(steps):
+        x = torch.sparse.mm(trans, x)
+    return x.t().reshape(c, h, w)
+
+
+@MODELS.register_module()
+class AffinityNet(BaseSegmentor):
+    """AffinityNet: backbone + :class:`AffinityHead`, trained on label maps
+    whose confident foreground / background pixels come from CAMs (255
+    elsewhere), and a random walk that refines CAMs with the learnt
+    affinities. As in the reference, the label maps are reduced to the
+    feature resolution by nearest sampling.
+
+    Args:
+        radius (int): Pair radius at feature resolution. Defaults to 5.
+        test_cfg (dict): ``beta`` (8) and ``logt`` (8; 2**logt walk steps).
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 head: ConfigType,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self.head = MODELS.build(head)
+        self.radius = self.head.radius
+        self.test_cfg = dict(beta=8.0, logt=8)
+        self.test_cfg.update(test_cfg or {})
+
+    def init_weights(self) -> None:
+        from hfpl_mm.utils.pretrained import skip_unavailable_pretrained
+        skip_unavailable_pretrained(self)
+        super().init_weights()
+
+    def extract_feat(self, inputs: Tensor) -> Tensor:
+        return self.head(self.backbone(inputs))
+
+    def encode_decode(self, inputs: Tensor, batch_img_metas: List[dict]):
+        return self.extract_feat(inputs)
+
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        feats = self.extract_feat(inputs)
+        h, w = feats.shape[2:]
+        label = torch.stack([s.gt_sem_seg.data[0] for s in data_samples])
+        label = F.interpolate(
+            label[:, None].float(), size=(h, w), mode='nearest')[:, 0].long()
+        affs = pairwise_affinity(feats, self.radius)
+        return affinity_loss(affs, affinity_labels(label, self.radius))
+
+    def refine(self, inputs: Tensor, cams: Tensor) -> Tensor:
+        """Random-walk refinement of one image's scores (C, H, W), background
+        included; returns refined scores at the input resolution."""
+        feats = self.extract_feat(inputs)
+        h, w = feats.shape[2:]
+        small = F.interpolate(
+            cams[None].float(), size=(h, w), mode='bilinear',
+            align_corners=False)[0]
+        trans = transition_matrix(feats[:1], self.radius,
+                                  self.test_cfg['beta'])
+        walked = random_walk(small, trans, 2**int(self.test_cfg['logt']))
+        return F.interpolate(
+            walked[None], size=cams.shape[1:], mode='bilinear',
+            align_corners=False)[0]
+
+    def predict(self, inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        raise NotImplementedError(
+            'AffinityNet refines CAMs: use tools/refine_random_walk.py')
+
+    def _forward(self, inputs: Tensor, data_samples: OptSampleList = None):
+        return self.extract_feat(inputs)

@@ -1,0 +1,41 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+import os
+
+import torch
+import torch.distributed as dist
+from mmengine.dist import init_dist
+
+
+def init_distributed(launcher: str, dist_cfg: dict = None) -> None:
+    """Initialise the process group for ``launcher`` (mmengine's
+    :func:`init_dist`), also on machines without CUDA.
+
+    mmengine 0.10 calls ``torch.cuda.set_device`` for the 'pytorch'
+    launcher, which fails on CPU-only hosts; there the group is created
+    directly with gloo (nccl needs GPUs) from torchrun's environment.
+    """
+    if launcher == 'none' or dist.is_initialized():
+        return
+    dist_cfg = dict(dist_cfg or {})
+    if launcher == 'pytorch' and not torch.cuda.is_available():
+        backend = dist_cfg.pop('backend', 'gloo')
+        if backend == 'nccl':
+            backend = 'gloo'
+        os.environ.setdefault('LOCAL_RANK', '0')
+        dist.init_process_group(backend=backend, **dist_cfg)
+        return
+    init_dist(launcher, **dist_cfg)
+
+
+def adapt_cfg_for_cpu_ddp(cfg, launcher: str) -> None:
+    """On a CPU-only host with a launcher, wrap the model in DDP without
+    ``device_ids`` (mmengine passes the local rank as a CUDA device, which
+    torch rejects for CPU modules)."""
+    if launcher == 'none' or torch.cuda.is_available():
+        return
+    if cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            device_ids=None,
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))

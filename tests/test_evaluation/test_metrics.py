@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+import torch
+from mmseg.registry import METRICS
+from mmseg.structures import SegDataSample
+from mmengine.structures import PixelData
+
+from hfpl_mm.evaluation import threshold_predictions
+
+
+def sample(scores, gt, pred=None):
+    s = SegDataSample()
+    s.seg_logits = PixelData(data=torch.as_tensor(scores, dtype=torch.float32))
+    s.gt_sem_seg = PixelData(data=torch.as_tensor(gt)[None])
+    if pred is not None:
+        s.pred_sem_seg = PixelData(data=torch.as_tensor(pred)[None])
+    return s.to_dict()
+
+
+def test_threshold_predictions_hand_values():
+    scores = np.zeros((3, 1, 3), np.float32)
+    scores[1] = [[0.1, 0.6, 0.3]]
+    scores[2] = [[0.2, 0.4, 0.9]]
+    preds = threshold_predictions(scores, [0.15, 0.5])
+    assert preds.tolist() == [[[2, 1, 2]], [[0, 1, 2]]]
+
+
+def test_sweep_metric_best_threshold(tmp_path):
+    metric = METRICS.build(
+        dict(type='CAMThresholdSweepMetric', thresholds=[0.15, 0.5],
+             out_dir=str(tmp_path)))
+    metric.dataset_meta = dict(classes=('background', 'a', 'b'))
+    scores = np.zeros((3, 1, 3), np.float32)
+    scores[1] = [[0.1, 0.6, 0.3]]
+    scores[2] = [[0.2, 0.4, 0.9]]
+    gt = np.array([[0, 1, 2]])
+    metric.process({}, [sample(scores, gt)])
+    res = metric.evaluate(1)
+    # t=0.15: pred [2,1,2] -> IoU bg 0, a 1, b 1/2 -> 50%; t=0.5: perfect
+    assert res['cam/best_threshold'] == 0.5
+    assert res['cam/best_mIoU'] == 100.0
+    assert (tmp_path / 'miou_vs_threshold.png').exists()
+    lines = (tmp_path / 'miou_vs_threshold.csv').read_text().splitlines()
+    assert lines[1] == '0.1500,50.0000'
+
+
+def test_contour_metric_perfect_and_wrong():
+    metric = METRICS.build(dict(type='ContourFMetric', bound_th=0))
+    metric.dataset_meta = dict(classes=('background', 'a'))
+    gt = np.zeros((6, 6), np.int64)
+    gt[1:4, 1:4] = 1
+    wrong = np.zeros_like(gt)
+    metric.process({}, [sample(np.zeros((2, 6, 6)), gt, gt)])
+    metric.process({}, [sample(np.zeros((2, 6, 6)), gt, wrong)])
+    res = metric.evaluate(2)
+    # pairs: img1 bg F=1, a F=1; img2 bg F=0 (no pred boundary), a F=0
+    assert res['contour/F'] == pytest.approx(50.0)

@@ -1,0 +1,143 @@
+"""One training step of every baseline and its add-on twin on tiny data."""
+import copy
+import math
+import os.path as osp
+
+import pytest
+import torch
+from helpers import REPO, shrink_model
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+init_default_scope('mmseg')
+
+PAIRS = {
+    'cam': ('configs/cam/cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
+            {'decode.loss_cls', 'decode.acc_cls'}),
+    'seam': ('configs/seam/seam_wr38-d8_1xb8-8e_voc12aug-448x448.py',
+             {'decode.loss_cls', 'decode.loss_pcm', 'decode.loss_er',
+              'decode.loss_ecr', 'decode.acc_cls'}),
+    'puzzlecam': ('configs/puzzlecam/puzzlecam_r50-d16_1xb8-8e_voc12aug-'
+                  '448x448.py', {'decode.loss_cls', 'decode.loss_cls_puzzle',
+                                 'decode.loss_re', 'decode.acc_cls'}),
+}
+ADDON_KEYS = {'decode.loss_isl', 'decode.loss_fsl'}
+
+
+def build(path, crop=64):
+    cfg = Config.fromfile(osp.join(REPO, path))
+    model = MODELS.build(shrink_model(cfg.model.to_dict(), crop))
+    model.init_weights()
+    return model
+
+
+def batch(num_classes=20, n=2, crop=64, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    samples = []
+    for i in range(n):
+        s = SegDataSample(metainfo=dict(
+            img_shape=(crop, crop), ori_shape=(crop, crop),
+            pad_shape=(crop, crop)))
+        label = torch.zeros(num_classes)
+        label[[i, 5 + i]] = 1
+        s.gt_cls_label = label
+        samples.append(s)
+    inputs = [torch.randint(0, 256, (3, crop, crop), generator=g,
+                            dtype=torch.uint8) for _ in range(n)]
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def losses_of(model, seed=0):
+    torch.manual_seed(seed)
+    data = model.data_preprocessor(batch(), True)
+    return model(**data, mode='loss')
+
+
+@pytest.mark.parametrize('name', sorted(PAIRS))
+@pytest.mark.parametrize('twin', [False, True])
+def test_one_training_step(name, twin):
+    path, keys = PAIRS[name]
+    if twin:
+        path = osp.join(osp.dirname(path), 'hfpl-' + osp.basename(path))
+        keys = keys | ADDON_KEYS
+    model = build(path)
+    model.train()
+    losses = losses_of(model)
+    assert set(losses) == keys
+    for k, v in losses.items():
+        assert math.isfinite(float(v)), k
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    total.backward()
+    head = model.decode_head.conv_seg.weight
+    assert head.grad is not None and head.grad.abs().sum() > 0
+    # prediction gives a label map with the background channel
+    model.eval()
+    data = model.data_preprocessor(batch(n=1), False)
+    with torch.no_grad():
+        out = model(**data, mode='predict')
+    assert out[0].pred_sem_seg.data.shape == (1, 64, 64)
+    assert out[0].seg_logits.data.shape == (21, 64, 64)
+    present = {0} | {1 + c for c in
+                     torch.nonzero(out[0].gt_cls_label)[:, 0].tolist()}
+    assert set(out[0].pred_sem_seg.data.unique().tolist()) <= present
+
+
+@pytest.mark.parametrize('name', sorted(PAIRS))
+def test_addon_off_equals_baseline(name):
+    path, _ = PAIRS[name]
+    twin_path = osp.join(osp.dirname(path), 'hfpl-' + osp.basename(path))
+    cfg = Config.fromfile(osp.join(REPO, twin_path))
+    off = copy.deepcopy(cfg.model.to_dict())
+    off['decode_head'].update(loss_isl=None, loss_fsl=None)
+    off['decode_head']['loss_decode']['loss_weight'] = 1.0
+    torch.manual_seed(0)
+    base = build(path)
+    torch.manual_seed(0)
+    twin_off = MODELS.build(shrink_model(off, 64))
+    twin_off.init_weights()
+    twin_off.load_state_dict(base.state_dict())
+    base.train()
+    twin_off.train()
+    a, b = losses_of(base), losses_of(twin_off)
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+
+
+def test_addon_weights_mix_gap_and_isl():
+    base = build(PAIRS['cam'][0])
+    twin = build('configs/cam/hfpl-cam_r50-d16_1xb8-8e_voc12aug-448x448.py')
+    twin.load_state_dict(base.state_dict())
+    base.train()
+    twin.train()
+    a, b = losses_of(base), losses_of(twin)
+    torch.testing.assert_close(b['decode.loss_cls'],
+                               0.8 * a['decode.loss_cls'])
+    assert twin.decode_head.loss_isl.loss_weight == 0.2
+
+
+def test_mmpretrain_backbone_mix():
+    cfg = Config.fromfile(osp.join(REPO, PAIRS['cam'][0]))
+    model_cfg = shrink_model(cfg.model.to_dict(), 64)
+    model_cfg['backbone'] = dict(
+        type='mmpretrain.ConvNeXt', arch='atto', out_indices=(3, ),
+        gap_before_final_norm=False)
+    model_cfg['decode_head'].update(in_channels=320, channels=320)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    model.train()
+    losses = losses_of(model)
+    assert math.isfinite(float(losses['decode.loss_cls']))
+
+
+def test_pretrained_unavailable_is_skipped(tmp_path):
+    cfg = Config.fromfile(osp.join(REPO, PAIRS['cam'][0]))
+    model_cfg = shrink_model(cfg.model.to_dict(), 64)
+    missing = str(tmp_path / 'missing.pth')
+    model_cfg['backbone']['init_cfg'] = dict(type='Pretrained',
+                                             checkpoint=missing)
+    model = MODELS.build(model_cfg)
+    model.init_weights()  # warns, does not raise
+    assert model.backbone.init_cfg is None

@@ -1,0 +1,64 @@
+"""tools/dist_train.sh (torchrun) with 2 CPU processes and gloo."""
+import os
+import os.path as osp
+import shutil
+import socket
+import subprocess
+import sys
+
+import pytest
+import torch
+from helpers import REPO, tiny_train_cfg
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def dist_train(cfg, work):
+    path = osp.join(work, 'cfg.py')
+    cfg.dump(path)
+    env = dict(os.environ, PYTHON=sys.executable, PORT=str(free_port()),
+               OMP_NUM_THREADS='1')
+    out = subprocess.run(['bash', 'tools/dist_train.sh', path, '2'],
+                         cwd=REPO, env=env, capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    return out.stdout + out.stderr
+
+
+@pytest.mark.parametrize('config', [
+    'configs/cam/hfpl-cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
+    'configs/synthetic/deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-pseudo-'
+    '128x128.py',
+])
+def test_two_process_gloo(config, synthetic_voc, tmp_path):
+    work = str(tmp_path / 'work')
+    os.makedirs(work)
+    cfg = tiny_train_cfg(config, synthetic_voc, work, max_iters=2)
+    if cfg.train_dataloader.dataset.type == 'PseudoLabelDataset':
+        pseudo = str(tmp_path / 'pseudo')
+        shutil.copytree(osp.join(synthetic_voc, 'SegmentationClass'), pseudo)
+        cfg.train_dataloader.dataset.data_prefix.seg_map_path = pseudo
+        cfg.train_dataloader.dataset.pipeline = [
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='RandomCrop', crop_size=(64, 64)),
+            dict(type='PackSegInputs')
+        ]
+    cfg.train_dataloader.sampler = dict(type='DefaultSampler', shuffle=True)
+    log = dist_train(cfg, work)
+    assert 'GPU number: 2' in log  # mmengine's name for the world size
+    assert 'Distributed training: True' in log
+    ckpt = osp.join(work, 'iter_2.pth')
+    state = torch.load(ckpt, map_location='cpu', weights_only=True)
+    assert state['meta']['iter'] == 2
+    # the checkpoint loads into a freshly built model
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import MODELS
+    init_default_scope('mmseg')
+    model = MODELS.build(cfg.model)
+    load_checkpoint(model, ckpt, map_location='cpu', strict=True)

@@ -1,0 +1,55 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Refine CAMs with a trained AffinityNet (random walk) into pseudo-labels.
+
+    python tools/refine_random_walk.py AFF_CONFIG AFF_CHECKPOINT CAM_DIR IMG_DIR \
+        --out-dir DIR [--bg-power 16] [--beta 8] [--logt 8] [--resume]
+"""
+import argparse
+import os.path as osp
+
+from mmengine.config import Config
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
+    p.add_argument('config')
+    p.add_argument('checkpoint')
+    p.add_argument('cam_dir')
+    p.add_argument('img_dir')
+    p.add_argument('--out-dir', required=True)
+    p.add_argument('--bg-power', type=float, default=16.0)
+    p.add_argument('--beta', type=float)
+    p.add_argument('--logt', type=int)
+    p.add_argument('--resume', action='store_true')
+    p.add_argument('--img-suffix', default='.jpg')
+    args = p.parse_args()
+    import torch
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.datasets import PascalVOCDataset
+    from mmseg.registry import MODELS
+
+    import hfpl_mm  # noqa: F401
+    from hfpl_mm.apis.affinity import refine_with_random_walk
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    for key in ('beta', 'logt'):
+        if getattr(args, key) is not None:
+            cfg.model.setdefault('test_cfg', {})[key] = getattr(args, key)
+    model = MODELS.build(cfg.model)
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True,
+                    logger='silent')
+    model.to('cuda' if torch.cuda.is_available() else 'cpu').eval()
+    counts = refine_with_random_walk(model, args.cam_dir, args.img_dir,
+                                     args.out_dir,
+                                     PascalVOCDataset.METAINFO['palette'],
+                                     args.bg_power, args.img_suffix,
+                                     args.resume)
+    print(f'\n{args.out_dir}: written {counts["written"]}, skipped '
+          f'{counts["skipped"]}')
+
+
+if __name__ == '__main__':
+    main()
