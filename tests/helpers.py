@@ -64,6 +64,8 @@ def tiny_train_cfg(config: str,
                         ('val_dataloader', 'val'),
                         ('test_dataloader', 'val')):
         dl = cfg[name]
+        if dl is None:  # e.g. AffinityNet has no validation
+            continue
         dl.batch_size = batch_size if split == 'train' else 1
         dl.num_workers = 0
         dl.persistent_workers = False

@@ -5,7 +5,6 @@ optim_wrapper = dict(
     optimizer=dict(lr=0.1),
     paramwise_cfg=dict(custom_keys={'head': dict(lr_mult=10.0)}))
 train_cfg = dict(val_interval=10**9)
-default_hooks = dict(visualization=None)
 # AffinityNet has no validation of its own: the refined labels are evaluated
 # with tools/eval_pseudo_labels.py
 val_cfg = None
