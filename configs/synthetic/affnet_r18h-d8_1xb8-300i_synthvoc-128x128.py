@@ -41,3 +41,5 @@ default_hooks = dict(
     checkpoint=dict(by_epoch=False, interval=300, max_keep_ckpts=1))
 log_processor = dict(by_epoch=False)
 env_cfg = dict(dist_cfg=dict(backend='gloo'))
+# fixed seed: the bundled default's numbers are reproducible
+randomness = dict(seed=0)

@@ -92,3 +92,15 @@ def test_eval_reports_size_mismatch(synthetic_voc, tmp_path):
                    osp.join(synthetic_voc, 'SegmentationClass'), check=False)
     assert res.returncode != 0
     assert 'synth_00000.png is (5, 5)' in res.stderr
+
+
+def test_test_tool_reports_sweep_and_contour(synthetic_voc, checkpoint,
+                                             tmp_path):
+    res = run_tool('tools/test.py', CONFIG, checkpoint, '--work-dir',
+                   str(tmp_path), '--cfg-options',
+                   f'test_dataloader.dataset.data_root={synthetic_voc}',
+                   'test_dataloader.num_workers=0',
+                   'test_dataloader.persistent_workers=False')
+    log = res.stdout + res.stderr
+    assert 'cam/best_mIoU' in log and 'contour/F' in log
+    assert 'mIoU against background threshold' in log

@@ -35,6 +35,10 @@ class SEAMSegmentor(CAMSegmentor):
             Defaults to 0.2.
         loss_weights (dict): Weights of ``er``, ``ecr`` and ``pcm``.
             Defaults to all 1.0.
+
+    At inference the CAMs are the PCM-refined maps (foreground channels), as
+    SEAM's reference inference uses; ``test_cfg.use_pcm=False`` gives the
+    plain classifier CAMs.
     """
 
     def __init__(self,
@@ -48,6 +52,13 @@ class SEAMSegmentor(CAMSegmentor):
         self.ecr_topk = ecr_topk
         self.loss_weights = dict(er=1.0, ecr=1.0, pcm=1.0)
         self.loss_weights.update(loss_weights)
+
+    def forward_cams(self, inputs: Tensor) -> Tensor:
+        feats = self.extract_feat(inputs)
+        cams = self.decode_head(feats)
+        if self.test_cfg.get('use_pcm', True):
+            return self.decode_head.refine(cams, feats, inputs)[:, 1:]
+        return cams
 
     def _view(self, img: Tensor) -> Tuple[Tensor, Tensor, list]:
         feats = self.extract_feat(img)
