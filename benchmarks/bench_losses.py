@@ -131,8 +131,8 @@ def main():
         return json.loads(out.stdout.strip().splitlines()[-1]), ''
 
     print('\nFSL')
-    print(f'| CAM | impl | time (ms) | peak mem (MiB) | loss | speed-up vs '
-          f'dense | mem ratio dense/local |')
+    print('| CAM | impl | time (ms) | peak mem (MiB) | loss | speed-up vs '
+          'dense | mem ratio dense/local |')
     print('|---|---|---|---|---|---|---|')
     for size in SIZES:
         res = {k: measure(k, size) for k in ('dense', 'local', 'cdist')}

@@ -81,6 +81,8 @@ def main():
         overwrite=args.overwrite)
     print(f'\n{args.out_dir}: written {counts["written"]}, skipped '
           f'{counts["skipped"]}, failed {counts["failed"]}')
+    from hfpl_mm.utils.dist import destroy_distributed
+    destroy_distributed()
     if counts['failed']:
         raise SystemExit(1)
 

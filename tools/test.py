@@ -27,7 +27,8 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from hfpl_mm.utils.dist import adapt_cfg_for_cpu_ddp, init_distributed
+    from hfpl_mm.utils.dist import (adapt_cfg_for_cpu_ddp, destroy_distributed,
+                                    init_distributed)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -39,6 +40,7 @@ def main():
     adapt_cfg_for_cpu_ddp(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()
+    destroy_distributed()
 
 
 if __name__ == '__main__':

@@ -58,12 +58,17 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    # offline / missing pretrained weights: warn and start from random init
+    from hfpl_mm.utils.pretrained import skip_unavailable_pretrained_cfg
+    skip_unavailable_pretrained_cfg(cfg.model)
     # creates the process group first where mmengine cannot (CPU hosts)
-    from hfpl_mm.utils.dist import adapt_cfg_for_cpu_ddp, init_distributed
+    from hfpl_mm.utils.dist import (adapt_cfg_for_cpu_ddp, destroy_distributed,
+                                    init_distributed)
     init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     adapt_cfg_for_cpu_ddp(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
+    destroy_distributed()
 
 
 if __name__ == '__main__':

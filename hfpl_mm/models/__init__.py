@@ -1,5 +1,14 @@
-from .backbones import *  # noqa: F401,F403
-from .heads import *  # noqa: F401,F403
-from .losses import *  # noqa: F401,F403
-from .necks import *  # noqa: F401,F403
-from .segmentors import *  # noqa: F401,F403
+from .backbones import WideResNet38
+from .heads import AffinityHead, ASPPV2Head, CAMHead, SEAMHead
+from .losses import (FeatureSimilarityLoss, ImportanceSamplingLoss,
+                     MultiLabelSoftMarginLoss)
+from .necks import GlobalAvgPool, ImportanceSamplingPool
+from .segmentors import (AffinityNet, CAMSegmentor, PuzzleCAMSegmentor,
+                         SEAMSegmentor)
+
+__all__ = [
+    'WideResNet38', 'AffinityHead', 'ASPPV2Head', 'CAMHead', 'SEAMHead',
+    'FeatureSimilarityLoss', 'ImportanceSamplingLoss',
+    'MultiLabelSoftMarginLoss', 'GlobalAvgPool', 'ImportanceSamplingPool',
+    'AffinityNet', 'CAMSegmentor', 'PuzzleCAMSegmentor', 'SEAMSegmentor'
+]

@@ -39,3 +39,12 @@ def adapt_cfg_for_cpu_ddp(cfg, launcher: str) -> None:
             device_ids=None,
             broadcast_buffers=False,
             find_unused_parameters=cfg.get('find_unused_parameters', False))
+
+
+def destroy_distributed() -> None:
+    """Tear the process group down before exit: left to interpreter
+    shutdown, gloo's worker threads can abort the process ('terminate called
+    without an active exception')."""
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

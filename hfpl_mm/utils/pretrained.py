@@ -45,13 +45,51 @@ def skip_unavailable_pretrained(model: nn.Module) -> int:
                 keep.append(c)
                 continue
             dropped += 1
-            print_log(
-                f'pretrained weights {c["checkpoint"]} for '
-                f'{name or type(module).__name__} are unavailable '
-                f'({reason}); it starts from random initialisation',
-                logger='current',
-                level=logging.WARNING)
+            _warn(c['checkpoint'], name or type(module).__name__, reason)
         if len(keep) != len(cfgs):
             module.init_cfg = (keep if isinstance(cfg, list) else
                                (keep[0] if keep else None))
     return dropped
+
+
+def skip_unavailable_pretrained_cfg(model_cfg: dict) -> int:
+    """Config-level twin of :func:`skip_unavailable_pretrained` for models
+    that do not call it themselves (e.g. mmseg's ``EncoderDecoder``): drops
+    ``pretrained=...`` and ``init_cfg=dict(type='Pretrained', ...)`` entries
+    of ``model_cfg`` (in place) whose checkpoint cannot be loaded, with a
+    warning each. Returns how many were dropped."""
+    dropped = 0
+
+    def visit(node, path):
+        nonlocal dropped
+        if isinstance(node, dict):
+            ckpt = node.get('pretrained')
+            if isinstance(ckpt, str):
+                reason = pretrained_unavailable_reason(ckpt)
+                if reason:
+                    node['pretrained'] = None
+                    dropped += 1
+                    _warn(ckpt, path or 'model', reason)
+            init = node.get('init_cfg')
+            if _is_pretrained(init):
+                reason = pretrained_unavailable_reason(init['checkpoint'])
+                if reason:
+                    node['init_cfg'] = None
+                    dropped += 1
+                    _warn(init['checkpoint'], path or 'model', reason)
+            for k, v in node.items():
+                visit(v, f'{path}.{k}' if path else k)
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                visit(v, f'{path}[{i}]')
+
+    visit(model_cfg, '')
+    return dropped
+
+
+def _warn(checkpoint: str, where: str, reason: str) -> None:
+    print_log(
+        f'pretrained weights {checkpoint} for {where} are unavailable '
+        f'({reason}); it starts from random initialisation',
+        logger='current',
+        level=logging.WARNING)

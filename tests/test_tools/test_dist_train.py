@@ -62,3 +62,24 @@ def test_two_process_gloo(config, synthetic_voc, tmp_path):
     init_default_scope('mmseg')
     model = MODELS.build(cfg.model)
     load_checkpoint(model, ckpt, map_location='cpu', strict=True)
+
+
+def test_make_pseudo_labels_two_processes(synthetic_voc, tmp_path):
+    from mmengine.runner import Runner
+    config = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+    work = str(tmp_path / 'work')
+    Runner.from_cfg(tiny_train_cfg(config, synthetic_voc, work,
+                                   max_iters=1)).train()
+    out_dir = str(tmp_path / 'pl')
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    out = subprocess.run(
+        [sys.executable, '-m', 'torch.distributed.run', '--nproc_per_node',
+         '2', '--master_port', str(free_port()),
+         'tools/make_pseudo_labels.py', config, osp.join(work, 'iter_1.pth'),
+         '--split', 'val', '--data-root', synthetic_voc, '--out-dir', out_dir,
+         '--scales', '1.0', '--launcher', 'pytorch'],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    # both ranks report the summed counts of their two shards
+    assert out.stdout.count('written 4, skipped 0, failed 0') == 2
+    assert len([n for n in os.listdir(out_dir) if n.endswith('.png')]) == 4

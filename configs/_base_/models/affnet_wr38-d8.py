@@ -16,9 +16,10 @@ model = dict(
         out_indices=(2, 3, 5),
         norm_cfg=dict(type='SyncBN', requires_grad=True),
         frozen_stages=2,
+        # ImageNet weights of PSA / SEAM, converted with
+        # tools/model_converters/wr38_psa2mmseg.py
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/ilsvrc-cls_rna-a1_cls1000_ep-0001.pth')),
+            type='Pretrained', checkpoint='checkpoints/wr38_ilsvrc_mmseg.pth')),
     head=dict(
         type='AffinityHead',
         in_channels=(512, 1024, 4096),

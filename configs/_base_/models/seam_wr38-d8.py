@@ -12,9 +12,10 @@ model = dict(
         dropouts=(0.3, 0.5),
         norm_cfg=dict(type='SyncBN', requires_grad=True),
         frozen_stages=2,
+        # ImageNet weights of PSA / SEAM, converted with
+        # tools/model_converters/wr38_psa2mmseg.py
         init_cfg=dict(
-            type='Pretrained',
-            checkpoint='checkpoints/ilsvrc-cls_rna-a1_cls1000_ep-0001.pth')),
+            type='Pretrained', checkpoint='checkpoints/wr38_ilsvrc_mmseg.pth')),
     decode_head=dict(
         type='SEAMHead',
         in_channels=4096,

@@ -1,5 +1,5 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import torch
 import torch.nn as nn
@@ -9,23 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.utils import OptMultiConfig
 from torch import Tensor
 
-
-def half_disk_offsets(radius: int) -> List[Tuple[int, int]]:
-    """Offsets (a, b) with 0 < a^2 + b^2 < radius^2 in one half-plane
-    (a > 0, or a == 0 and b > 0); the other half mirrors them."""
-    out = []
-    for a in range(0, radius):
-        for b in range(-radius + 1, radius):
-            if (a > 0 or b > 0) and a * a + b * b < radius * radius:
-                out.append((a, b))
-    return out
-
-
-def pair_slices(h: int, w: int, a: int, b: int):
-    """Slices (i, j) of all pixel pairs with j = i + (a, b)."""
-    c0, c1 = max(0, -b), min(w, w - b)
-    return ((slice(0, h - a), slice(c0, c1)),
-            (slice(a, h), slice(c0 + b, c1 + b)))
+from ..utils.pairs import half_disk_offsets, pair_slices
 
 
 def pairwise_affinity(feats: Tensor, radius: int) -> List[Tensor]:

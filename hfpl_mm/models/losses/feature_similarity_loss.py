@@ -29,13 +29,15 @@ Two implementations share this interface:
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
 """
 import math
-from typing import List, Optional, Tuple
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
+
+from ..utils.pairs import pair_slices, square_window_offsets
 
 POSTERIORS = ('binomial', 'multinomial')
 IMPLS = ('local', 'dense')
@@ -170,23 +172,6 @@ def fsl_dense(img: Tensor,
     return -(kernel * dy).sum() / (n * h * w)
 
 
-def _window_offsets(h: int, w: int, radius: int) -> List[Tuple[int, int]]:
-    """Half of the window's non-zero offsets; the other half mirrors them."""
-    offsets = []
-    for a in range(0, min(radius, h - 1) + 1):
-        for b in range(-min(radius, w - 1), min(radius, w - 1) + 1):
-            if a > 0 or b > 0:
-                offsets.append((a, b))
-    return offsets
-
-
-def _pair_slices(h: int, w: int, a: int, b: int):
-    """Slices (i, j) of all pixel pairs with j = i + (a, b)."""
-    c0, c1 = max(0, -b), min(w, w - b)
-    return ((slice(0, h - a), slice(c0, c1)),
-            (slice(a, h), slice(c0 + b, c1 + b)))
-
-
 class _LocalFSL(torch.autograd.Function):
     """Sum over window offsets; the backward loops again instead of storing
     per-offset intermediates, so memory stays O(N HW (C + r^2))."""
@@ -196,7 +181,7 @@ class _LocalFSL(torch.autograd.Function):
         n, _, h, w = y.shape
         total = y.new_zeros(())
         for (a, b), k in zip(offsets, kernels):
-            (ri, ci), (rj, cj) = _pair_slices(h, w, a, b)
+            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
             diff = y[:, :, ri, ci] - y[:, :, rj, cj]
             total += (k * diff.pow(2).sum(1)).sum()
         ctx.save_for_backward(y)
@@ -210,7 +195,7 @@ class _LocalFSL(torch.autograd.Function):
         n, _, h, w = y.shape
         acc = torch.zeros_like(y)
         for (a, b), k in zip(ctx.offsets, ctx.kernels):
-            (ri, ci), (rj, cj) = _pair_slices(h, w, a, b)
+            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
             g = k[:, None] * (y[:, :, ri, ci] - y[:, :, rj, cj])
             acc[:, :, ri, ci] += g
             acc[:, :, rj, cj] -= g
@@ -244,12 +229,12 @@ def fsl_local(img: Tensor,
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
     _, _, h, w = y.shape
-    offsets = _window_offsets(h, w, radius)
+    offsets = square_window_offsets(h, w, radius)
     x = img.detach().to(y.dtype)
     kernels = []
     with torch.no_grad():
         for a, b in offsets:
-            (ri, ci), (rj, cj) = _pair_slices(h, w, a, b)
+            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
             dx = (x[:, :, ri, ci] - x[:, :, rj, cj]).abs().sum(1) / x.shape[1]
             wgt = gaussian_weight(
                 torch.tensor(float(a * a + b * b), dtype=torch.float64),

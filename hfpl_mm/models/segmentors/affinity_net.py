@@ -1,7 +1,7 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """AffinityNet refinement (Ahn and Kwak, CVPR 2018): learn pixel affinities
 from confident CAM regions, then propagate CAMs by a random walk."""
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import torch
 import torch.nn.functional as F
@@ -11,8 +11,8 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 from torch import Tensor
 
-from ..heads.affinity_head import (half_disk_offsets, pair_slices,
-                                   pairwise_affinity)
+from ..heads.affinity_head import pairwise_affinity
+from ..utils.pairs import half_disk_offsets, pair_slices
 
 
 def affinity_labels(label: Tensor, radius: int, ignore_index: int = 255):

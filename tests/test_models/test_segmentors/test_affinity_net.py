@@ -9,7 +9,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from hfpl_mm.models.heads.affinity_head import half_disk_offsets
+from hfpl_mm.models.utils import half_disk_offsets
 from hfpl_mm.models.segmentors.affinity_net import (affinity_labels,
                                                     affinity_loss,
                                                     random_walk,

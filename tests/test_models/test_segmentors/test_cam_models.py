@@ -141,3 +141,25 @@ def test_pretrained_unavailable_is_skipped(tmp_path):
     model = MODELS.build(model_cfg)
     model.init_weights()  # warns, does not raise
     assert model.backbone.init_cfg is None
+
+
+def test_pretrained_unavailable_dropped_from_config(tmp_path):
+    from hfpl_mm.utils.pretrained import skip_unavailable_pretrained_cfg
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/deeplab/deeplabv3plus_r101-d8_4xb4-20k_'
+                 'voc12aug-pseudo-512x512.py'))
+    model = cfg.model.to_dict()
+    model['pretrained'] = str(tmp_path / 'missing.pth')
+    model['backbone']['init_cfg'] = dict(
+        type='Pretrained', checkpoint=str(tmp_path / 'gone.pth'))
+    assert skip_unavailable_pretrained_cfg(model) == 2
+    assert model['pretrained'] is None and model['backbone']['init_cfg'] is None
+
+
+def test_denormalize_gives_rgb_in_unit_range():
+    model = build(PAIRS['cam'][0])
+    bgr = torch.randint(0, 256, (3, 64, 64), dtype=torch.uint8)
+    data = model.data_preprocessor(dict(inputs=[bgr]), False)
+    rgb = model.denormalize(data['inputs'])[0]
+    torch.testing.assert_close(rgb, bgr.flip(0).float() / 255, atol=1e-5,
+                               rtol=0)

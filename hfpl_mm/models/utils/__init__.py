@@ -1,0 +1,3 @@
+from .pairs import half_disk_offsets, pair_slices, square_window_offsets
+
+__all__ = ['half_disk_offsets', 'pair_slices', 'square_window_offsets']

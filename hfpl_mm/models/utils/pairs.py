@@ -1,0 +1,37 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Pixel-pair bookkeeping shared by FSL and AffinityNet: every pair (i, j)
+with ``j = i + (a, b)`` for an offset of one half-plane, so each unordered
+pair is visited once and vectorised as two shifted slices."""
+from typing import List, Tuple
+
+Offset = Tuple[int, int]
+
+
+def square_window_offsets(h: int, w: int, radius: int) -> List[Offset]:
+    """Half of the non-zero offsets with ``max(|a|, |b|) <= radius`` (and
+    within an h x w image); the other half mirrors them."""
+    offsets = []
+    for a in range(0, min(radius, h - 1) + 1):
+        for b in range(-min(radius, w - 1), min(radius, w - 1) + 1):
+            if a > 0 or b > 0:
+                offsets.append((a, b))
+    return offsets
+
+
+def half_disk_offsets(radius: int) -> List[Offset]:
+    """Offsets with ``0 < a^2 + b^2 < radius^2`` in one half-plane (a > 0,
+    or a == 0 and b > 0); the other half mirrors them."""
+    out = []
+    for a in range(0, radius):
+        for b in range(-radius + 1, radius):
+            if (a > 0 or b > 0) and a * a + b * b < radius * radius:
+                out.append((a, b))
+    return out
+
+
+def pair_slices(h: int, w: int, a: int, b: int):
+    """Slices ``((rows_i, cols_i), (rows_j, cols_j))`` of all pixel pairs of
+    an h x w map with ``j = i + (a, b)``, ``a >= 0``."""
+    c0, c1 = max(0, -b), min(w, w - b)
+    return ((slice(0, h - a), slice(c0, c1)),
+            (slice(a, h), slice(c0 + b, c1 + b)))

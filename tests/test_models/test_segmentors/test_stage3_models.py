@@ -1,0 +1,46 @@
+"""Every stage-3 config builds and trains one iteration on CPU."""
+import glob
+import math
+import os.path as osp
+
+import pytest
+import torch
+from helpers import REPO, strip_pretrained_and_syncbn
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+init_default_scope('mmseg')
+CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'deeplab', '*.py')))
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[osp.basename(p)
+                                               for p in CONFIGS])
+def test_one_iteration(path):
+    cfg = Config.fromfile(path)
+    model_cfg = cfg.model.to_dict()
+    strip_pretrained_and_syncbn(model_cfg)
+    model_cfg['data_preprocessor']['size'] = (64, 64)
+    model = MODELS.build(model_cfg)
+    model.init_weights()
+    num_classes = model.decode_head.num_classes
+    g = torch.Generator().manual_seed(0)
+    samples = []
+    for _ in range(2):
+        s = SegDataSample(metainfo=dict(img_shape=(64, 64),
+                                        pad_shape=(64, 64)))
+        s.gt_sem_seg = PixelData(data=torch.randint(
+            0, num_classes, (1, 64, 64), generator=g))
+        samples.append(s)
+    data = model.data_preprocessor(
+        dict(inputs=[torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+                     for _ in range(2)], data_samples=samples), True)
+    model.train()
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    assert math.isfinite(total.item())
+    total.backward()
+    if 'convnext' in path:
+        assert model.backbone.__class__.__module__.startswith('mmpretrain')
