@@ -6,7 +6,6 @@ Everything goes through the same entry points a VOC user calls (mmengine
 ``Runner`` for training, :func:`generate_pseudo_labels`, the evaluation
 functions); only the configs and the data root differ.
 """
-import copy
 import glob
 import json
 import os
@@ -16,13 +15,12 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
-from mmengine.logging import MMLogger
 
 from ..evaluation.metrics.cam_metrics import save_threshold_curve
 from .evaluate import (evaluate_label_dirs, labels_from_cams,
                        load_cam_archive, load_label_png, sweep_cam_dir)
-from .pseudo_labels import generate_pseudo_labels, palette_bytes, \
-    save_png_atomic
+from .pseudo_labels import (generate_pseudo_labels, palette_bytes,
+                            save_png_atomic)
 from .runner import build_cam_inference
 from .visualize import cam_heatmap, label_overlay, save_panel
 
@@ -349,8 +347,9 @@ def run_pipeline(data_root: str,
         overlays=overlays(results, layout, fig_dir),
         elapsed=time.time() - t0)
     text = write_report(osp.join(work_dir, 'report.md'), ctx)
-    with open(osp.join(work_dir, 'report.json'), 'w') as f:
-        json.dump(copy.deepcopy(ctx), f, indent=2, default=float)
-    MMLogger.get_current_instance()
+    path = osp.join(work_dir, 'report.json')
+    with open(path + '.tmp', 'w') as f:
+        json.dump(ctx, f, indent=2, default=float)
+    os.replace(path + '.tmp', path)
     print(text, flush=True)
     return ctx

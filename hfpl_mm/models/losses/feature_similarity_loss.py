@@ -36,6 +36,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 from torch import Tensor
+from torch.autograd.function import once_differentiable
 
 from ..utils.pairs import pair_slices, square_window_offsets
 
@@ -190,6 +191,7 @@ class _LocalFSL(torch.autograd.Function):
         return -total / (n * h * w)
 
     @staticmethod
+    @once_differentiable
     def backward(ctx, grad_out: Tensor):
         y, = ctx.saved_tensors
         n, _, h, w = y.shape
