@@ -27,8 +27,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    from hfpl_mm.utils.dist import (adapt_cfg_for_cpu_ddp, destroy_distributed,
-                                    init_distributed)
+    from hfpl_mm.utils.dist import destroy_distributed, setup_distributed
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
     if args.cfg_options is not None:
@@ -36,8 +35,7 @@ def main():
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.load_from = args.checkpoint
-    init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
-    adapt_cfg_for_cpu_ddp(cfg, args.launcher)
+    setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.test()
     destroy_distributed()

@@ -62,10 +62,8 @@ def main():
     from hfpl_mm.utils.pretrained import skip_unavailable_pretrained_cfg
     skip_unavailable_pretrained_cfg(cfg.model)
     # creates the process group first where mmengine cannot (CPU hosts)
-    from hfpl_mm.utils.dist import (adapt_cfg_for_cpu_ddp, destroy_distributed,
-                                    init_distributed)
-    init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
-    adapt_cfg_for_cpu_ddp(cfg, args.launcher)
+    from hfpl_mm.utils.dist import destroy_distributed, setup_distributed
+    setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.train()
     destroy_distributed()

@@ -27,6 +27,14 @@ def init_distributed(launcher: str, dist_cfg: dict = None) -> None:
     init_dist(launcher, **dist_cfg)
 
 
+def setup_distributed(cfg, launcher: str) -> None:
+    """What the tools do before ``Runner.from_cfg`` for ``launcher``: create
+    the process group (also on CPU hosts) and, there, adapt the DDP wrapper
+    (:func:`adapt_cfg_for_cpu_ddp`)."""
+    init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
+    adapt_cfg_for_cpu_ddp(cfg, launcher)
+
+
 def adapt_cfg_for_cpu_ddp(cfg, launcher: str) -> None:
     """On a CPU-only host with a launcher, wrap the model in DDP without
     ``device_ids`` (mmengine passes the local rank as a CUDA device, which
