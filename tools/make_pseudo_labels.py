@@ -82,7 +82,7 @@ def main():
     print(f'\n{args.out_dir}: written {counts["written"]}, skipped '
           f'{counts["skipped"]}, failed {counts["failed"]}')
     from hfpl_mm.utils.dist import destroy_distributed
-    destroy_distributed()
+    destroy_distributed(1 if counts['failed'] else 0)
     if counts['failed']:
         raise SystemExit(1)
 
