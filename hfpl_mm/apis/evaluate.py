@@ -9,6 +9,7 @@ from PIL import Image
 
 from ..evaluation.functional import (confusion_matrix, contour_f_per_class,
                                      iou_from_confusion)
+from ..evaluation.metrics.cam_metrics import threshold_predictions
 
 
 def load_label_png(path: str) -> np.ndarray:
@@ -102,16 +103,24 @@ def load_cam_archive(path: str) -> Dict[str, np.ndarray]:
     return dict(keys=keys, cams=cams)
 
 
-def labels_from_cams(archive: Dict[str, np.ndarray],
-                     threshold: float) -> np.ndarray:
-    """Background unless the best present class scores above
-    ``threshold``; class ids are 1 + the foreground index."""
+def threshold_cams(archive: Dict[str, np.ndarray],
+                   thresholds: Sequence[float]) -> np.ndarray:
+    """Label maps (T, H, W) of a CAM archive for every threshold, with the
+    metric's rule (:func:`threshold_predictions`: background unless the best
+    present class scores above the threshold); class ids are 1 + the
+    foreground index."""
     keys, cams = archive['keys'], archive['cams']
     if len(keys) == 0:
-        return np.zeros(cams.shape[1:], np.uint8)
-    best = cams.argmax(0)
-    return np.where(cams.max(0) > threshold, keys[best] + 1,
-                    0).astype(np.uint8)
+        return np.zeros((len(thresholds), ) + cams.shape[1:], np.uint8)
+    scores = np.concatenate([np.zeros_like(cams[:1]), cams])
+    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    return lut[threshold_predictions(scores, thresholds)]
+
+
+def labels_from_cams(archive: Dict[str, np.ndarray],
+                     threshold: float) -> np.ndarray:
+    """The label map of :func:`threshold_cams` for one threshold."""
+    return threshold_cams(archive, [threshold])[0]
 
 
 def sweep_cam_dir(cam_dir: str,
@@ -128,9 +137,9 @@ def sweep_cam_dir(cam_dir: str,
         if gt.shape != archive['cams'].shape[1:]:
             raise ValueError(f'{gt_path} is {gt.shape} but the CAMs of '
                              f'{stem} are {archive["cams"].shape[1:]}')
-        for k, t in enumerate(thresholds):
-            conf[k] += confusion_matrix(
-                labels_from_cams(archive, t), gt, num_classes, ignore_index)
+        # argmax and max once per image, not once per threshold
+        for k, pred in enumerate(threshold_cams(archive, thresholds)):
+            conf[k] += confusion_matrix(pred, gt, num_classes, ignore_index)
     return [
         float(np.nanmean(iou_from_confusion(c)['iou']) * 100) for c in conf
     ]
