@@ -20,3 +20,14 @@ def real_mini():
     if not osp.isdir(SHARED):
         pytest.skip(f'{SHARED} not available')
     return SHARED
+
+
+@pytest.fixture(scope='session')
+def checkpoint(synthetic_voc, tmp_path_factory):
+    """A CAM checkpoint of the synthetic config after 2 iterations."""
+    from helpers import SYNTH_CAM, tiny_train_cfg
+    from mmengine.runner import Runner
+    work = str(tmp_path_factory.mktemp('stage1'))
+    cfg = tiny_train_cfg(SYNTH_CAM, synthetic_voc, work, max_iters=2)
+    Runner.from_cfg(cfg).train()
+    return osp.join(work, 'iter_2.pth')

@@ -6,6 +6,7 @@ from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'real_mini')
+SYNTH_CAM = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
 
 
 def strip_pretrained_and_syncbn(node):

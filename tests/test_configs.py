@@ -36,13 +36,14 @@ def test_config_builds(path):
         head = cfg.model.decode_head
         assert head.loss_isl.type == 'ImportanceSamplingLoss'
         assert head.loss_fsl.type == 'FeatureSimilarityLoss'
-        assert head.loss_decode.loss_weight == pytest.approx(
-            1 - head.loss_isl.loss_weight)
+        # w = 0.2; the head itself scales GAP by 1 - w (docs/fidelity.md)
+        assert head.loss_isl.loss_weight == pytest.approx(0.2)
+        assert head.loss_fsl.loss_weight == (0.2 if 'coco' in name else 1.0)
         base = Config.fromfile(osp.join(osp.dirname(path), name[5:]))
         twin = cfg.to_dict()
         base = base.to_dict()
         for d in (twin, base):
-            for k in ('loss_isl', 'loss_fsl', 'loss_decode'):
+            for k in ('loss_isl', 'loss_fsl'):
                 d['model']['decode_head'].pop(k, None)
             for k in [k for k in d if k.startswith('hfpl_')]:
                 d.pop(k)

@@ -4,12 +4,21 @@
     python tools/eval_pseudo_labels.py PRED_DIR GT_DIR [--dataset voc|coco]
 
 Prints mIoU, per-class IoU / precision / recall and the contour F-score
-(DAVIS boundary F-measure, tolerance 0.008 x image diagonal).
+(DAVIS boundary F-measure, tolerance 0.008 x image diagonal). The defaults
+are the HFPL reference's conventions (docs/fidelity.md): mIoU over all
+classes with absent ones counting 0; contour F with GT ignore pixels as
+background, counts summed over the dataset, mean over foreground classes.
 """
 import argparse
+import os.path as osp
+import sys
 
 import numpy as np
 from prettytable import PrettyTable
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main():
@@ -19,6 +28,21 @@ def main():
     p.add_argument('--dataset', choices=['voc', 'coco'], default='voc')
     p.add_argument('--ignore-index', type=int, default=255)
     p.add_argument('--bound-th', type=float, default=0.008)
+    p.add_argument(
+        '--skip-absent', action='store_true',
+        help='leave classes absent from GT and prediction out of the means '
+        '(default: they count, IoU 0 / contour F 1, as the reference)')
+    p.add_argument(
+        '--contour-ignore', choices=['background', 'nearest'],
+        default='background',
+        help='GT ignore pixels for contour F: background (reference) or the '
+        'class of the nearest labelled pixel')
+    p.add_argument(
+        '--contour-reduction', choices=['dataset', 'image'],
+        default='dataset',
+        help='contour F from counts summed over the dataset, mean over '
+        'foreground classes (reference), or the mean over (image, class) '
+        'pairs')
     args = p.parse_args()
     from hfpl_mm.apis.evaluate import evaluate_label_dirs
     if args.dataset == 'voc':
@@ -27,8 +51,15 @@ def main():
     else:
         from hfpl_mm.datasets import COCOWeakDataset
         classes = COCOWeakDataset.METAINFO['classes']
-    res = evaluate_label_dirs(args.pred_dir, args.gt_dir, len(classes),
-                              args.ignore_index, args.bound_th)
+    res = evaluate_label_dirs(
+        args.pred_dir,
+        args.gt_dir,
+        len(classes),
+        args.ignore_index,
+        args.bound_th,
+        count_absent=not args.skip_absent,
+        gt_ignore=args.contour_ignore,
+        reduction=args.contour_reduction)
     table = PrettyTable(['class', 'IoU', 'precision', 'recall', 'contour F'])
     for c, name in enumerate(classes):
         vals = [res['iou'][c], res['precision'][c], res['recall'][c],

@@ -5,6 +5,12 @@
         [--num-val 60] [--size 160] [--seed 0] [--overwrite]
 """
 import argparse
+import os.path as osp
+import sys
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main():

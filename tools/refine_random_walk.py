@@ -2,12 +2,17 @@
 """Refine CAMs with a trained AffinityNet (random walk) into pseudo-labels.
 
     python tools/refine_random_walk.py AFF_CONFIG AFF_CHECKPOINT CAM_DIR IMG_DIR \
-        --out-dir DIR [--bg-power 16] [--beta 8] [--logt 8] [--resume]
+        --out-dir DIR [--bg-power 6] [--beta 8] [--logt 6] [--resume]
 """
 import argparse
 import os.path as osp
+import sys
 
 from mmengine.config import Config
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main():
@@ -17,9 +22,14 @@ def main():
     p.add_argument('cam_dir')
     p.add_argument('img_dir')
     p.add_argument('--out-dir', required=True)
-    p.add_argument('--bg-power', type=float, default=16.0)
-    p.add_argument('--beta', type=float)
-    p.add_argument('--logt', type=int)
+    p.add_argument(
+        '--bg-power', type=float, default=6.0,
+        help='background (1 - max fg) ** bg_power before the walk '
+        '(default: %(default)s, the reference)')
+    p.add_argument('--beta', type=float,
+                   help='affinity power (default: the config, 8)')
+    p.add_argument('--logt', type=int,
+                   help='2 ** logt walk steps (default: the config, 6)')
     p.add_argument('--resume', action='store_true')
     p.add_argument('--img-suffix', default='.jpg')
     args = p.parse_args()

@@ -12,6 +12,11 @@ pseudo-labels and evaluates on the val GT. The report goes to
 """
 import argparse
 import os.path as osp
+import sys
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 DEFAULT_ROOT = 'data/synthvoc'
 BASELINE = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'

@@ -8,6 +8,11 @@ CAM_DIR holds the ``.npz`` archives of ``make_pseudo_labels.py --save-cams``.
 """
 import argparse
 import os.path as osp
+import sys
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main():
@@ -20,18 +25,16 @@ def main():
     p.add_argument('--num', type=int, default=8)
     p.add_argument('--img-suffix', default='.jpg')
     args = p.parse_args()
-    import mmcv
     from mmseg.datasets import PascalVOCDataset
 
     from hfpl_mm.apis.evaluate import (list_stems, load_cam_archive,
                                        load_label_png)
     from hfpl_mm.apis.visualize import cam_heatmap, label_overlay, save_panel
+    from hfpl_mm.utils.image import read_image
     palette = PascalVOCDataset.METAINFO['palette']
     for stem in list_stems(args.cam_dir, '.npz')[:args.num]:
         img_path = osp.join(args.img_dir, stem + args.img_suffix)
-        img = mmcv.imread(img_path, channel_order='rgb')
-        if img is None:
-            raise IOError(f'{img_path}: cannot read image')
+        img = read_image(img_path, channel_order='rgb')
         cams = load_cam_archive(osp.join(args.cam_dir, stem + '.npz'))
         heat = cams['cams'].max(0) if len(cams['keys']) else img[..., 0] * 0
         tiles, titles = [img, cam_heatmap(img, heat)], ['image', 'CAM']

@@ -14,12 +14,12 @@ model = dict(
         init_cfg=None),
     head=dict(in_channels=(64, 128, 256), channels=(32, 64, 128)))
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
-    dict(type='LoadAnnotations'),
-    dict(type='RandomResize', scale=[(128, 128), (192, 192)],
-         keep_ratio=True),
-    dict(type='RandomFlip', prob=0.5),
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='LoadAffinityScores'),
     dict(type='RandomCrop', crop_size=(128, 128)),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='PhotoMetricDistortion'),
+    dict(type='AffinityLabelFromScores', stride=8),
     dict(type='PackSegInputs'),
 ]
 train_dataloader = dict(

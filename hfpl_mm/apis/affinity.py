@@ -5,14 +5,22 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
-import mmcv
 import numpy as np
 import torch
 from mmengine.utils import ProgressBar
 
-from ..utils.crf import dense_crf
+from ..datasets.transforms.affinity import affinity_label_from_scores
+from ..utils.crf import dense_crf_probs
+from ..utils.image import read_image
 from .evaluate import list_stems, load_cam_archive
-from .pseudo_labels import palette_bytes, save_png_atomic
+from .pseudo_labels import palette_bytes, save_npz_atomic, save_png_atomic
+
+
+#: The reference's background powers: CRF scores of ``(1 - max) ** 1``
+#: (background-heavy, "la") and ``(1 - max) ** 24`` (background-light, "ha")
+#: for AffinityNet labels, and ``(1 - max) ** 6`` before the random walk.
+AFFINITY_ALPHAS = (1.0, 24.0)
+RANDOM_WALK_BG_POWER = 6.0
 
 
 def power_scores(archive: Dict[str, np.ndarray], alpha: float) -> np.ndarray:
@@ -24,55 +32,95 @@ def power_scores(archive: Dict[str, np.ndarray], alpha: float) -> np.ndarray:
     return np.concatenate([(1 - peak).clip(0)**alpha, cams], 0)
 
 
+def confident_scores(archive: Dict[str, np.ndarray],
+                     image: Optional[np.ndarray],
+                     alpha_low: float = AFFINITY_ALPHAS[0],
+                     alpha_high: float = AFFINITY_ALPHAS[1],
+                     crf: bool = True) -> Dict[str, np.ndarray]:
+    """The two score maps AffinityNet labels come from, as the reference:
+    dense-CRF marginals of :func:`power_scores` with the background-heavy
+    ``alpha_low`` ("la") and the background-light ``alpha_high`` ("ha").
+
+    Args:
+        archive (dict): ``keys`` and ``cams`` of a CAM archive.
+        image (np.ndarray, optional): RGB uint8 image, for the CRF.
+        alpha_low (float): Defaults to 1.
+        alpha_high (float): Defaults to 24.
+        crf (bool): Without it, the power scores themselves.
+            Defaults to True.
+
+    Returns:
+        dict: ``la`` and ``ha``, float32 (K + 1, H, W), background first.
+    """
+    out = {}
+    for name, alpha in (('la', alpha_low), ('ha', alpha_high)):
+        scores = power_scores(archive, alpha)
+        if crf and image is not None and len(archive['keys']):
+            scores = dense_crf_probs(image, scores)
+        out[name] = scores.astype(np.float32)
+    return out
+
+
 def confident_labels(archive: Dict[str, np.ndarray],
                      image: Optional[np.ndarray],
-                     alpha_low: float = 4.0,
-                     alpha_high: float = 32.0,
+                     alpha_low: float = AFFINITY_ALPHAS[0],
+                     alpha_high: float = AFFINITY_ALPHAS[1],
                      crf: bool = True) -> np.ndarray:
-    """Affinity training label: foreground where the background-heavy
-    ``alpha_low`` scores still pick a class, background where the
-    background-light ``alpha_high`` scores still pick background, 255
-    (ignore) in between. Class ids are 1 + the foreground index."""
-    keys = archive['keys']
-    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    """Full-resolution affinity label of :func:`confident_scores` (for
+    inspection; training pools the scores per block first)."""
+    scores = confident_scores(archive, image, alpha_low, alpha_high, crf)
+    return affinity_label_from_scores(scores['la'], scores['ha'],
+                                      archive['keys'])
 
-    def labels(alpha):
-        scores = power_scores(archive, alpha)
-        if crf and image is not None and len(keys):
-            return dense_crf(image, scores)
-        return scores.argmax(0).astype(np.uint8)
 
-    low, high = labels(alpha_low), labels(alpha_high)
-    out = np.full(low.shape, 255, np.uint8)
-    out[low > 0] = lut[low[low > 0]]
-    out[high == 0] = 0
-    return out
+def save_affinity_scores(path: str, keys: np.ndarray, la: np.ndarray,
+                         ha: np.ndarray) -> None:
+    """Write ``keys``, ``la`` and ``ha`` (float16) to ``path`` (.npz)
+    through a temporary file renamed into place."""
+    save_npz_atomic(
+        path,
+        keys=np.asarray(keys, np.int64),
+        la=la.astype(np.float16),
+        ha=ha.astype(np.float16))
 
 
 def make_affinity_labels(cam_dir: str,
                          img_dir: str,
                          out_dir: str,
-                         palette,
-                         alpha_low: float = 4.0,
-                         alpha_high: float = 32.0,
+                         alpha_low: float = AFFINITY_ALPHAS[0],
+                         alpha_high: float = AFFINITY_ALPHAS[1],
                          crf: bool = True,
                          img_suffix: str = '.jpg') -> int:
-    """Write one affinity label PNG per CAM archive; return the count."""
+    """Write the affinity score maps of every CAM archive.
+
+    Args:
+        cam_dir (str): Folder of CAM archives (``make_pseudo_labels.py
+            --save-cams``).
+        img_dir (str): Folder of the images, for the CRF.
+        out_dir (str): Output folder: one ``<stem>.npz`` (``keys``, ``la``,
+            ``ha``) per image, read by :class:`AffinityLabelDataset`.
+        alpha_low (float): Defaults to 1 (reference).
+        alpha_high (float): Defaults to 24 (reference).
+        crf (bool): Defaults to True.
+        img_suffix (str): Defaults to '.jpg'.
+
+    Returns:
+        int: The number of files written.
+    """
     os.makedirs(out_dir, exist_ok=True)
-    pal = palette_bytes(palette)
     stems = list_stems(cam_dir, '.npz')
     bar = ProgressBar(len(stems))
     for stem in stems:
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
-        image = None
-        if crf:
-            path = osp.join(img_dir, stem + img_suffix)
-            image = mmcv.imread(path, channel_order='rgb')
-            if image is None:
-                raise IOError(f'{path}: cannot read image')
-        save_png_atomic(
-            confident_labels(archive, image, alpha_low, alpha_high, crf),
-            osp.join(out_dir, stem + '.png'), pal)
+        path = osp.join(img_dir, stem + img_suffix)
+        image = read_image(path, channel_order='rgb')
+        if image.shape[:2] != archive['cams'].shape[1:]:
+            raise ValueError(f'{path} is {image.shape[:2]} but its CAMs are '
+                             f'{archive["cams"].shape[1:]}')
+        scores = confident_scores(archive, image, alpha_low, alpha_high, crf)
+        save_affinity_scores(
+            osp.join(out_dir, stem + '.npz'), archive['keys'], scores['la'],
+            scores['ha'])
         bar.update()
     return len(stems)
 
@@ -83,11 +131,25 @@ def refine_with_random_walk(model,
                             img_dir: str,
                             out_dir: str,
                             palette,
-                            bg_power: float = 16.0,
+                            bg_power: float = RANDOM_WALK_BG_POWER,
                             img_suffix: str = '.jpg',
                             resume: bool = False) -> Dict[str, int]:
-    """Random-walk refinement of every CAM archive in ``cam_dir``; writes
-    label PNGs to ``out_dir``."""
+    """Random-walk refinement of every CAM archive in ``cam_dir``.
+
+    Args:
+        model (AffinityNet): A trained AffinityNet.
+        cam_dir (str): Folder of CAM archives.
+        img_dir (str): Folder of the images.
+        out_dir (str): Where the label PNGs go.
+        palette (Sequence): The dataset's palette.
+        bg_power (float): Background ``(1 - max fg) ** bg_power`` before
+            the walk. Defaults to 6 (reference).
+        img_suffix (str): Defaults to '.jpg'.
+        resume (bool): Skip images whose PNG exists. Defaults to False.
+
+    Returns:
+        dict: ``written`` and ``skipped`` counts.
+    """
     os.makedirs(out_dir, exist_ok=True)
     pal = palette_bytes(palette)
     device = next(model.parameters()).device
@@ -102,9 +164,7 @@ def refine_with_random_walk(model,
             continue
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
         path = osp.join(img_dir, stem + img_suffix)
-        image = mmcv.imread(path)  # BGR, as the data preprocessor expects
-        if image is None:
-            raise IOError(f'{path}: cannot read image')
+        image = read_image(path)  # BGR, as the data preprocessor expects
         if image.shape[:2] != archive['cams'].shape[1:]:
             raise ValueError(f'{path} is {image.shape[:2]} but its CAMs are '
                              f'{archive["cams"].shape[1:]}')

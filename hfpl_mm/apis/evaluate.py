@@ -7,8 +7,11 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from PIL import Image
 
-from ..evaluation.functional import (confusion_matrix, contour_f_per_class,
-                                     iou_from_confusion)
+from ..evaluation.functional import (confusion_matrix,
+                                     contour_counts_per_class,
+                                     contour_f_from_counts,
+                                     iou_from_confusion, mean_iou,
+                                     precision_recall_f)
 from ..evaluation.metrics.cam_metrics import threshold_predictions
 
 
@@ -43,12 +46,38 @@ def evaluate_label_dirs(pred_dir: str,
                         num_classes: int = 21,
                         ignore_index: int = 255,
                         bound_th: float = 0.008,
-                        stems: Optional[Sequence[str]] = None) -> Dict:
+                        stems: Optional[Sequence[str]] = None,
+                        count_absent: bool = True,
+                        gt_ignore: str = 'background',
+                        reduction: str = 'dataset') -> Dict:
     """mIoU, per-class IoU / precision / recall and contour F of every
-    ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``."""
+    ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``.
+
+    Args:
+        pred_dir (str): Folder of predicted label PNGs.
+        gt_dir (str): Folder of GT label PNGs.
+        num_classes (int): Classes, background included. Defaults to 21.
+        ignore_index (int): GT ignore value. Defaults to 255.
+        bound_th (float): Contour tolerance. Defaults to 0.008.
+        stems (Sequence[str], optional): Images to evaluate; every PNG of
+            ``pred_dir`` when None.
+        count_absent (bool): Reference averaging: a class absent from GT
+            and prediction counts as IoU 0 and contour F 1. False leaves
+            such classes out. Defaults to True.
+        gt_ignore (str): Contour F's treatment of ignore pixels,
+            'background' (reference) or 'nearest'. Defaults to 'background'.
+        reduction (str): Contour F over the dataset's summed counts and
+            foreground classes ('dataset', reference) or the mean over
+            (image, class) pairs ('image'). Defaults to 'dataset'.
+
+    Returns:
+        dict: ``num_images``, ``mIoU``, ``iou``, ``precision``, ``recall``,
+        ``contour_f``, ``contour_precision``, ``contour_recall`` (fractions),
+        ``contour_f_per_class`` (NaN where not scored) and ``confusion``.
+    """
     stems = list(stems) if stems is not None else list_stems(pred_dir, '.png')
     conf = np.zeros((num_classes, num_classes), np.int64)
-    contour = []
+    per_image = []
     for stem in stems:
         pred_path = osp.join(pred_dir, stem + '.png')
         gt_path = osp.join(gt_dir, stem + '.png')
@@ -66,25 +95,42 @@ def evaluate_label_dirs(pred_dir: str,
             raise ValueError(f'{gt_path}: labels {bad.tolist()} outside '
                              f'[0, {num_classes}) and not {ignore_index}')
         conf += confusion_matrix(pred, gt, num_classes, ignore_index)
-        for c, prf in contour_f_per_class(pred, gt, num_classes,
-                                          ignore_index, bound_th).items():
-            contour.append((c, *prf))
+        per_image.append(
+            contour_counts_per_class(pred, gt, num_classes, ignore_index,
+                                     bound_th, gt_ignore))
     stats = iou_from_confusion(conf)
-    rows = np.array(contour, dtype=np.float64).reshape(-1, 4)
     per_class_f = np.full(num_classes, np.nan)
-    for c in range(num_classes):
-        sel = rows[rows[:, 0] == c]
-        if len(sel):
-            per_class_f[c] = sel[:, 3].mean()
+    if reduction == 'dataset':
+        total = np.zeros((num_classes, 4), np.int64)
+        for counts in per_image:
+            for c, k in counts.items():
+                total[c] += k
+        cf = contour_f_from_counts(total, count_absent=count_absent)
+        for c, (_, _, f) in cf['per_class'].items():
+            per_class_f[c] = f
+        contour = (cf['F'], cf['precision'], cf['recall'])
+    elif reduction == 'image':
+        rows = np.array([(c, *precision_recall_f(k)) for counts in per_image
+                         for c, k in counts.items()],
+                        dtype=np.float64).reshape(-1, 4)
+        for c in range(num_classes):
+            sel = rows[rows[:, 0] == c]
+            if len(sel):
+                per_class_f[c] = sel[:, 3].mean()
+        contour = tuple(rows[:, k].mean() if len(rows) else float('nan')
+                        for k in (3, 1, 2))
+    else:
+        raise ValueError("reduction must be 'dataset' or 'image', got "
+                         f'{reduction!r}')
     return dict(
         num_images=len(stems),
-        mIoU=float(np.nanmean(stats['iou'])),
+        mIoU=mean_iou(stats['iou'], count_absent),
         iou=stats['iou'],
         precision=stats['precision'],
         recall=stats['recall'],
-        contour_f=float(rows[:, 3].mean()) if len(rows) else float('nan'),
-        contour_precision=float(rows[:, 1].mean()) if len(rows) else np.nan,
-        contour_recall=float(rows[:, 2].mean()) if len(rows) else np.nan,
+        contour_f=float(contour[0]),
+        contour_precision=float(contour[1]),
+        contour_recall=float(contour[2]),
         contour_f_per_class=per_class_f,
         confusion=conf)
 
@@ -127,8 +173,21 @@ def sweep_cam_dir(cam_dir: str,
                   gt_dir: str,
                   thresholds: Sequence[float],
                   num_classes: int = 21,
-                  ignore_index: int = 255) -> List[float]:
-    """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold."""
+                  ignore_index: int = 255,
+                  count_absent: bool = True) -> List[float]:
+    """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold.
+
+    Args:
+        cam_dir (str): Folder of ``.npz`` CAM archives.
+        gt_dir (str): Folder of GT label PNGs.
+        thresholds (Sequence[float]): Background thresholds.
+        num_classes (int): Defaults to 21.
+        ignore_index (int): Defaults to 255.
+        count_absent (bool): See :func:`mean_iou`. Defaults to True.
+
+    Returns:
+        list[float]: mIoU in percent per threshold.
+    """
     conf = np.zeros((len(thresholds), num_classes, num_classes), np.int64)
     for stem in list_stems(cam_dir, '.npz'):
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
@@ -141,5 +200,6 @@ def sweep_cam_dir(cam_dir: str,
         for k, pred in enumerate(threshold_cams(archive, thresholds)):
             conf[k] += confusion_matrix(pred, gt, num_classes, ignore_index)
     return [
-        float(np.nanmean(iou_from_confusion(c)['iou']) * 100) for c in conf
+        mean_iou(iou_from_confusion(c)['iou'], count_absent) * 100
+        for c in conf
     ]

@@ -16,7 +16,10 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 from mmengine.config import Config
 
-from ..evaluation.metrics.cam_metrics import save_threshold_curve
+from ..evaluation.metrics.cam_metrics import (BG_THRESHOLDS,
+                                             save_threshold_curve)
+from ..utils.atomic import atomic_write
+from ..utils.image import read_image
 from .evaluate import (evaluate_label_dirs, labels_from_cams,
                        load_cam_archive, load_label_png, sweep_cam_dir)
 from .pseudo_labels import (generate_pseudo_labels, palette_bytes,
@@ -24,7 +27,11 @@ from .pseudo_labels import (generate_pseudo_labels, palette_bytes,
 from .runner import build_cam_inference
 from .visualize import cam_heatmap, label_overlay, save_panel
 
-THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.951, 0.05)]
+THRESHOLDS = list(BG_THRESHOLDS)
+# The bundled default and real_mini use a subset of VOC's 21 classes: classes
+# absent from both GT and prediction are left out of the means (on data where
+# every class occurs, as VOC, this equals the reference's averaging).
+COUNT_ABSENT = False
 
 
 def log(msg: str) -> None:
@@ -141,7 +148,8 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
         progress=False)
     if counts['failed']:
         raise RuntimeError(f'{counts["failed"]} images failed in stage 2')
-    mious = sweep_cam_dir(cam_dir, layout.gt_dir, THRESHOLDS)
+    mious = sweep_cam_dir(
+        cam_dir, layout.gt_dir, THRESHOLDS, count_absent=COUNT_ABSENT)
     best = int(np.nanargmax(mious))
     curve = save_threshold_curve(THRESHOLDS, mious, out_dir)
     label_dir = osp.join(out_dir, 'labels')
@@ -154,7 +162,8 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
         save_png_atomic(
             labels_from_cams(archive, THRESHOLDS[best]),
             osp.join(label_dir, stem + '.png'), palette)
-    ev = evaluate_label_dirs(label_dir, layout.gt_dir, stems=stems)
+    ev = evaluate_label_dirs(
+        label_dir, layout.gt_dir, stems=stems, count_absent=COUNT_ABSENT)
     return dict(
         cam_dir=cam_dir,
         label_dir=label_dir,
@@ -199,7 +208,6 @@ def stage3(config: str, layout: DataLayout, label_dir: str, work_dir: str,
 
 def overlays(results: Dict[str, Dict], layout: DataLayout, out_dir: str,
              num: int = 4) -> List[str]:
-    import mmcv
     from mmseg.datasets import PascalVOCDataset
     palette = PascalVOCDataset.METAINFO['palette']
     names = list(results)
@@ -209,7 +217,7 @@ def overlays(results: Dict[str, Dict], layout: DataLayout, out_dir: str,
         if n.endswith('.npz'))[:num]
     paths = []
     for stem in stems:
-        img = mmcv.imread(
+        img = read_image(
             osp.join(layout.root, 'JPEGImages', stem + '.jpg'),
             channel_order='rgb')
         gt = load_label_png(osp.join(layout.gt_dir, stem + '.png'))
@@ -240,9 +248,9 @@ def combined_curve(results: Dict[str, Dict], out_dir: str) -> str:
     ax.legend()
     fig.tight_layout()
     path = osp.join(out_dir, 'threshold_curves.png')
-    fig.savefig(path + '.tmp.png', dpi=100)
+    with atomic_write(path) as tmp:
+        fig.savefig(tmp, dpi=100, format='png')
     plt.close(fig)
-    os.replace(path + '.tmp.png', path)
     return path
 
 
@@ -291,9 +299,8 @@ def write_report(path: str, ctx: Dict) -> str:
               '']
     lines += [f'![overlay]({rel(p)})' for p in ctx['overlays']]
     text = '\n'.join(lines) + '\n'
-    with open(path + '.tmp', 'w') as f:
+    with atomic_write(path) as tmp, open(tmp, 'w') as f:
         f.write(text)
-    os.replace(path + '.tmp', path)
     return text
 
 
@@ -348,8 +355,7 @@ def run_pipeline(data_root: str,
         elapsed=time.time() - t0)
     text = write_report(osp.join(work_dir, 'report.md'), ctx)
     path = osp.join(work_dir, 'report.json')
-    with open(path + '.tmp', 'w') as f:
+    with atomic_write(path) as tmp, open(tmp, 'w') as f:
         json.dump(ctx, f, indent=2, default=float)
-    os.replace(path + '.tmp', path)
     print(text, flush=True)
     return ctx

@@ -13,10 +13,12 @@ from mmengine.utils import ProgressBar
 from PIL import Image
 
 from ..models.segmentors.cam_segmentor import cams_to_scores
+from ..utils.atomic import atomic_write, remove_stale_tmp
 from ..utils.crf import dense_crf
 from ..utils.labels import stack_cls_labels
 
 MANIFEST = 'pseudo_labels.json'
+OUTPUT_SUFFIXES = ('.png', '.npz')
 
 
 def palette_bytes(palette: Sequence[Sequence[int]]) -> list:
@@ -25,57 +27,115 @@ def palette_bytes(palette: Sequence[Sequence[int]]) -> list:
 
 
 def save_png_atomic(label: np.ndarray, path: str, palette: list) -> None:
-    """Write a palette PNG through a temporary file renamed into place."""
+    """Write a palette PNG through a hidden temporary file renamed into
+    place (:func:`atomic_write`)."""
     img = Image.fromarray(label.astype(np.uint8), mode='P')
     img.putpalette(palette)
-    tmp = f'{path}.tmp-{os.getpid()}.png'
-    img.save(tmp)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        img.save(tmp, format='PNG')
 
 
 def save_npz_atomic(path: str, **arrays) -> None:
-    tmp = f'{path}.tmp-{os.getpid()}.npz'
-    np.savez_compressed(tmp, **arrays)
-    os.replace(tmp, path)
+    """Write a compressed ``.npz`` through a hidden temporary file."""
+    with atomic_write(path) as tmp, open(tmp, 'wb') as f:
+        np.savez_compressed(f, **arrays)
 
 
 def run_signature(settings: dict) -> str:
+    """A short hash of a run's settings (JSON, sorted keys)."""
     text = json.dumps(settings, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> None:
-    """Create ``out_dir`` and its manifest; refuse a folder that holds
-    another run's output unless ``overwrite``."""
+def file_digest(path: str, chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's content (a retrained checkpoint at the same path
+    gets a new digest)."""
+    h = hashlib.sha256()
+    with open(path, 'rb') as f:
+        for block in iter(lambda: f.read(chunk), b''):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _differences(old: dict, new: dict) -> str:
+    keys = sorted(set(old) | set(new), key=str)
+    diff = [
+        f'{k}: {old.get(k)!r} -> {new.get(k)!r}' for k in keys
+        if json.dumps(old.get(k), default=str) != json.dumps(
+            new.get(k), default=str)
+    ]
+    return '; '.join(diff[:6]) or 'none recorded'
+
+
+def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> int:
+    """Create ``out_dir`` and its manifest (:data:`MANIFEST`).
+
+    Temporary files a killed run left are removed. A folder holding another
+    run's output (a manifest with other settings) is refused unless
+    ``overwrite``, which removes that run's ``.png`` / ``.npz`` files first;
+    a non-empty folder without a manifest is never written into.
+
+    Args:
+        out_dir (str): The output folder.
+        settings (dict): Everything the outputs depend on.
+        overwrite (bool): Replace another run's output.
+
+    Returns:
+        int: The number of the previous run's files removed.
+    """
     os.makedirs(out_dir, exist_ok=True)
+    remove_stale_tmp(out_dir)
     path = osp.join(out_dir, MANIFEST)
     sig = run_signature(settings)
+    removed = 0
     if osp.exists(path):
         with open(path) as f:
             old = json.load(f)
-        if old.get('signature') != sig and not overwrite:
-            raise FileExistsError(
-                f'{out_dir} holds pseudo-labels of another run '
-                f'({old.get("settings", {}).get("checkpoint")}, signature '
-                f'{old.get("signature")}); pass --overwrite to replace them '
-                'or choose another --out-dir')
-    elif os.listdir(out_dir) and not overwrite:
-        raise FileExistsError(f'{out_dir} is not empty and has no {MANIFEST};'
-                              ' pass --overwrite or choose another --out-dir')
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
+        if old.get('signature') != sig:
+            if not overwrite:
+                raise FileExistsError(
+                    f'{out_dir} holds pseudo-labels of another run '
+                    f'(signature {old.get("signature")}; differences: '
+                    f'{_differences(old.get("settings", {}), settings)}); '
+                    'pass --overwrite to replace them or choose another '
+                    '--out-dir')
+            for name in os.listdir(out_dir):
+                if name.endswith(OUTPUT_SUFFIXES):
+                    os.remove(osp.join(out_dir, name))
+                    removed += 1
+    elif [n for n in os.listdir(out_dir) if not n.startswith('.')]:
+        raise FileExistsError(
+            f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
+            'pseudo-label folder of hfpl-mm; choose an empty or new '
+            '--out-dir')
+    with atomic_write(path) as tmp, open(tmp, 'w') as f:
         json.dump(dict(signature=sig, settings=settings), f, indent=2,
                   default=str)
-    os.replace(tmp, path)
+    return removed
+
+
+def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,
+                 settings: Optional[dict]) -> dict:
+    """The caller's ``settings`` completed with what the outputs depend on:
+    the data (root, split file), the model's inference settings
+    (``test_cfg``), ``save_cams`` and the checkpoint's content digest."""
+    out = dict(settings or {})
+    ds = dataloader.dataset
+    out.update(
+        data_root=osp.abspath(ds.data_root) if ds.data_root else None,
+        ann_file=osp.abspath(ds.ann_file) if ds.ann_file else None,
+        test_cfg={k: v for k, v in sorted(model.test_cfg.items())},
+        save_cams=save_cams)
+    ckpt = out.get('checkpoint')
+    if ckpt and osp.isfile(ckpt):
+        out['checkpoint_sha256'] = file_digest(ckpt)
+    return out
 
 
 @torch.no_grad()
 def generate_pseudo_labels(model: torch.nn.Module,
                            dataloader,
                            out_dir: str,
-                           bg_mode: str = 'threshold',
-                           bg_threshold: float = 0.15,
-                           bg_power: float = 16.0,
                            save_cams: bool = False,
                            resume: bool = False,
                            crf: Optional[dict] = None,
@@ -84,12 +144,37 @@ def generate_pseudo_labels(model: torch.nn.Module,
                            progress: bool = True) -> Dict[str, int]:
     """Write one VOC-palette PNG per image (``<image stem>.png``).
 
-    The model's ``test_cfg`` (scales, flip) drives multi-scale inference;
-    CAMs are restricted to the image-level labels; the background comes
-    from ``bg_mode``. With ``save_cams`` the normalised foreground scores of
-    the present classes go to ``<stem>.npz`` (arrays ``keys``, ``cams``). Each
-    rank handles its shard of the dataloader (mmengine's sampler); counts
-    are summed over ranks.
+    The model's ``test_cfg`` is the one source of the inference settings:
+    ``scales`` and ``flip`` drive multi-scale inference, ``bg_mode``,
+    ``bg_threshold`` and ``bg_power`` the background score; CAMs are
+    restricted to the image-level labels. With ``save_cams`` the normalised
+    foreground scores of the present classes go to ``<stem>.npz`` (arrays
+    ``keys``, ``cams``). Each rank handles its shard of the dataloader
+    (mmengine's sampler); counts are summed over ranks.
+
+    Every file is written atomically (:func:`atomic_write`). The settings,
+    completed by :func:`run_settings` (data root, split, ``test_cfg``,
+    checkpoint digest), are recorded in ``pseudo_labels.json``; a folder of
+    another run is refused unless ``overwrite`` (:func:`claim_out_dir`).
+    With ``resume`` an image counts as done only when every file it owes
+    exists (the PNG, and the ``.npz`` with ``save_cams``). An image that
+    cannot be read (see :class:`LoadCheckedImageFromFile` with
+    ``on_error='mark'``) or processed is reported with its path, counted as
+    failed, and the run goes on.
+
+    Args:
+        model (nn.Module): A :class:`CAMSegmentor` in eval mode.
+        dataloader (DataLoader): Images with ``gt_cls_label``.
+        out_dir (str): Output folder.
+        save_cams (bool): Also write the CAM archives. Defaults to False.
+        resume (bool): Skip images whose outputs all exist.
+            Defaults to False.
+        crf (dict, optional): Keyword arguments of :func:`dense_crf`; None
+            for no CRF. Defaults to None.
+        settings (dict, optional): Caller settings for the manifest (e.g.
+            ``config``, ``checkpoint``, ``cfg_options``, ``crf``).
+        overwrite (bool): Replace another run's output. Defaults to False.
+        progress (bool): Show a progress bar on rank 0. Defaults to True.
 
     Returns:
         dict: ``written``, ``skipped`` (existing, with ``resume``) and
@@ -97,7 +182,9 @@ def generate_pseudo_labels(model: torch.nn.Module,
     """
     rank, world = get_dist_info()
     if is_main_process():
-        claim_out_dir(out_dir, dict(settings or {}), overwrite)
+        claim_out_dir(out_dir,
+                      run_settings(model, dataloader, save_cams, settings),
+                      overwrite)
     barrier()
     meta = dataloader.dataset.metainfo
     palette = palette_bytes(meta['palette'])
@@ -110,37 +197,46 @@ def generate_pseudo_labels(model: torch.nn.Module,
             osp.splitext(osp.basename(s.metainfo['img_path']))[0]
             for s in samples
         ]
-        paths = [osp.join(out_dir, s + '.png') for s in stems]
-        if resume and all(osp.exists(p) for p in paths):
-            counts['skipped'] += len(paths)
+        owed = [[osp.join(out_dir, s + ext)
+                 for ext in (('.png', '.npz') if save_cams else ('.png', ))]
+                for s in stems]
+        errors = [s.metainfo['load_error'] for s in samples
+                  if 'load_error' in s.metainfo]
+        if errors:  # the whole batch (of 1 in the tools) fails
+            counts['failed'] += len(stems)
+            print('\nfailed: ' + '; '.join(errors), flush=True)
+        elif resume and all(osp.exists(p) for files in owed for p in files):
+            counts['skipped'] += len(stems)
         else:
             try:
                 batch = model.data_preprocessor(data, False)
                 cams = model.multiscale_cams(batch['inputs'])
                 labels = stack_cls_labels(batch['data_samples'], cams.device)
-                scores = cams_to_scores(cams, labels, bg_mode, bg_threshold,
-                                        bg_power)
+                tc = model.test_cfg
+                scores = cams_to_scores(cams, labels, tc['bg_mode'],
+                                        tc['bg_threshold'], tc['bg_power'])
                 results = model.postprocess_result(scores,
                                                    batch['data_samples'])
-                for res, path, sample in zip(results, paths, samples):
+                for res, files, sample in zip(results, owed, samples):
                     prob = res.seg_logits.data
                     label = prob.argmax(0).cpu().numpy()
                     if crf is not None:
                         label = dense_crf(sample.metainfo['img_path'],
                                           prob.cpu().numpy(), **crf)
-                    save_png_atomic(label, path, palette)
                     if save_cams:
                         keys = torch.nonzero(
                             torch.as_tensor(sample.gt_cls_label))[:, 0]
                         fg = prob[1:][keys.to(prob.device)].cpu().numpy()
                         save_npz_atomic(
-                            path[:-4] + '.npz',
+                            files[1],
                             keys=keys.numpy(),
                             cams=fg.astype(np.float16))
+                    save_png_atomic(label, files[0], palette)
                     counts['written'] += 1
             except (OSError, ValueError, RuntimeError) as e:
-                counts['failed'] += len(paths)
-                print(f'\nfailed on {", ".join(paths)}: {e}', flush=True)
+                counts['failed'] += len(stems)
+                names = ', '.join(s.metainfo['img_path'] for s in samples)
+                print(f'\nfailed on {names}: {e}', flush=True)
         if bar is not None:
             bar.update()
     if world > 1:

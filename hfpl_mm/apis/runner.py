@@ -29,8 +29,9 @@ def inference_dataloader_cfg(cfg: Config,
     else:
         raise ValueError(f'--split {split!r}: give a split/annotation file '
                          f'for {ds["type"]}')
+    # an unreadable image is marked, then counted as failed by stage 2
     ds['pipeline'] = [
-        dict(type='LoadCheckedImageFromFile'),
+        dict(type='LoadCheckedImageFromFile', on_error='mark'),
         dict(type='PackWeakSegInputs')
     ]
     dl.update(batch_size=1, sampler=dict(type='DefaultSampler', shuffle=False))
@@ -44,15 +45,34 @@ def build_cam_inference(cfg: Config,
                         scales: Sequence[float] = (1.0, ),
                         flip: bool = False,
                         launcher: str = 'none',
-                        device: Optional[str] = None
+                        device: Optional[str] = None,
+                        test_cfg: Optional[dict] = None
                         ) -> Tuple[torch.nn.Module, object]:
-    """(model in eval mode with the checkpoint loaded, dataloader)."""
+    """(model in eval mode with the checkpoint loaded, dataloader).
+
+    Args:
+        cfg (Config): A CAM config.
+        checkpoint (str, optional): Weights to load (strictly).
+        split (str): Split stem or split / annotation file.
+        data_root (str, optional): Override of the dataset's data_root.
+        scales (Sequence[float]): Inference scales. Defaults to (1.0, ).
+        flip (bool): Add flipped copies. Defaults to False.
+        launcher (str): Distributed launcher. Defaults to 'none'.
+        device (str, optional): Defaults to CUDA when available.
+        test_cfg (dict, optional): Further overrides of the model's
+            ``test_cfg`` (e.g. ``bg_threshold``); the config's values stay
+            for the keys not given.
+
+    Returns:
+        tuple: The model and the dataloader.
+    """
     init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     from mmseg.registry import MODELS
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.setdefault('test_cfg', {})
     model_cfg['test_cfg'].update(scales=tuple(scales), flip=flip)
+    model_cfg['test_cfg'].update(test_cfg or {})
     model = MODELS.build(model_cfg)
     if checkpoint is not None:
         if not osp.isfile(checkpoint):

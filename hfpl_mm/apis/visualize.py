@@ -7,6 +7,8 @@ from typing import Optional, Sequence
 import cv2
 import numpy as np
 
+from ..utils.atomic import atomic_write
+
 
 def cam_heatmap(image: np.ndarray, cam: np.ndarray,
                 alpha: float = 0.5) -> np.ndarray:
@@ -45,7 +47,9 @@ def save_panel(tiles: Sequence[np.ndarray],
         row.append(t)
     panel = np.concatenate(row, 1)
     os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + '.tmp.png'
-    cv2.imwrite(tmp, panel[..., ::-1])
-    os.replace(tmp, path)
+    ok, buf = cv2.imencode('.png', np.ascontiguousarray(panel[..., ::-1]))
+    if not ok:
+        raise IOError(f'{path}: PNG encoding failed')
+    with atomic_write(path) as tmp, open(tmp, 'wb') as f:
+        f.write(buf.tobytes())
     return path

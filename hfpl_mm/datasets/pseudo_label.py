@@ -9,6 +9,7 @@ from mmseg.registry import DATASETS
 from PIL import Image
 
 from .coco_weak import COCOWeakDataset
+from .transforms.affinity import load_affinity_scores
 from .voc_weak import read_split_file
 
 VALIDATE_MODES = ('full', 'size', 'none')
@@ -45,6 +46,10 @@ class PseudoLabelDataset(BaseSegDataset):
                              f'got {validate!r}')
         self.validate = validate
         self.max_report = max_report
+        # largest label in the folder (validate='full'), for
+        # PseudoLabelClassCheckHook
+        self.max_label = None
+        self.max_label_file = None
         super().__init__(
             ann_file=ann_file,
             img_suffix=img_suffix,
@@ -52,7 +57,8 @@ class PseudoLabelDataset(BaseSegDataset):
             **kwargs)
 
     def _check(self, img_path: str, seg_path: str, num_classes: int):
-        """None if the pair is fine, else the problem."""
+        """None if the pair is fine, else the problem; records the largest
+        label value seen (``max_label``, ``max_label_file``)."""
         if not osp.isfile(img_path):
             return f'{img_path}: image missing'
         if not osp.isfile(seg_path):
@@ -79,6 +85,11 @@ class PseudoLabelDataset(BaseSegDataset):
             if bad.size:
                 return (f'{seg_path}: labels {bad.tolist()[:5]} outside '
                         f'[0, {num_classes}) and not {self.ignore_index}')
+            values = values[values != self.ignore_index]
+            if values.size and (self.max_label is None
+                                or values.max() > self.max_label):
+                self.max_label = int(values.max())
+                self.max_label_file = seg_path
         return None
 
     def load_data_list(self) -> List[dict]:
@@ -119,3 +130,47 @@ class PseudoLabelDataset(BaseSegDataset):
 class PseudoLabelCOCODataset(PseudoLabelDataset):
     """:class:`PseudoLabelDataset` with the 81 COCO classes."""
     METAINFO = COCOWeakDataset.METAINFO
+
+
+@DATASETS.register_module()
+class AffinityLabelDataset(PseudoLabelDataset):
+    """Images with AffinityNet score maps (``<seg_map_path>/<id>.npz`` of
+    ``tools/make_affinity_labels.py``: ``keys``, ``la``, ``ha``), for
+    AffinityNet training with :class:`LoadAffinityScores` and
+    :class:`AffinityLabelFromScores` in the pipeline. The archives are
+    checked at start (readable without unpickling, maps of the image's size)
+    unless ``validate='none'``.
+    """
+
+    def __init__(self,
+                 ann_file: str,
+                 seg_map_suffix: str = '.npz',
+                 validate: str = 'size',
+                 **kwargs) -> None:
+        super().__init__(
+            ann_file=ann_file,
+            seg_map_suffix=seg_map_suffix,
+            validate=validate,
+            **kwargs)
+
+    def _check(self, img_path: str, seg_path: str, num_classes: int):
+        if not osp.isfile(img_path):
+            return f'{img_path}: image missing'
+        if not osp.isfile(seg_path):
+            return f'{seg_path}: affinity scores missing'
+        if self.validate == 'none':
+            return None
+        try:
+            with Image.open(img_path) as im:
+                w, h = im.size
+            arch = load_affinity_scores(seg_path)
+        except (IOError, ValueError) as e:
+            return str(e)
+        if arch['la'].shape[1:] != (h, w):
+            return (f'{seg_path}: score maps of {arch["la"].shape[1:]} but '
+                    f'the image is {(h, w)} (H, W)')
+        if len(arch['keys']) and (arch['keys'].min() < 0 or
+                                  arch['keys'].max() >= num_classes - 1):
+            return (f'{seg_path}: class keys {arch["keys"].tolist()} outside '
+                    f'[0, {num_classes - 1})')
+        return None

@@ -4,10 +4,20 @@
 The contour F-score is the boundary F-measure of the DAVIS benchmark
 (Perazzi et al., CVPR 2016): boundaries of the predicted and GT masks are
 matched within a tolerance of ``bound_th`` times the image diagonal
-(``ceil``, in pixels) using a disk-shaped dilation.
+(``ceil``, in pixels) using a dilation by the exact disk
+``x^2 + y^2 <= r^2``.
+
+Conventions of the HFPL reference (the defaults here), so that numbers are
+comparable with the paper's:
+
+* CAM / pseudo-label mIoU averages every class, a class absent from both GT
+  and prediction counting as IoU 0 (``count_absent=True``);
+* contour F: GT ignore pixels (255) count as background; boundary pixel
+  counts are summed per class over the whole dataset; the score is the
+  mean over the foreground classes, a class absent everywhere scoring 1.
 """
 import math
-from typing import Dict, Iterable, Optional, Tuple
+from typing import Dict, Iterable, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -47,6 +57,16 @@ def iou_from_confusion(conf: np.ndarray) -> Dict[str, np.ndarray]:
     return dict(iou=iou, precision=precision, recall=recall)
 
 
+def mean_iou(iou: np.ndarray, count_absent: bool = True) -> float:
+    """Mean of per-class IoUs (NaN where a class is in neither GT nor
+    prediction): such a class counts as 0 with ``count_absent`` (the
+    reference's averaging over all classes), else it is left out."""
+    iou = np.asarray(iou, dtype=np.float64)
+    if count_absent:
+        return float(np.nan_to_num(iou, nan=0.0).mean())
+    return float(np.nanmean(iou)) if np.isfinite(iou).any() else float('nan')
+
+
 def mask_boundary(mask: np.ndarray) -> np.ndarray:
     """One-pixel boundary of a binary mask: pixels that differ from their
     east, south or south-east neighbour (the image border counts as
@@ -73,12 +93,17 @@ def tolerance_pixels(shape: Tuple[int, int], bound_th: float = 0.008) -> int:
     return int(math.ceil(bound_th * math.hypot(*shape)))
 
 
+def disk_kernel(radius: int) -> np.ndarray:
+    """The exact disk ``x^2 + y^2 <= r^2`` as a uint8 structuring element
+    (81 pixels at r=5; ``cv2.MORPH_ELLIPSE`` gives 89)."""
+    y, x = np.ogrid[-radius:radius + 1, -radius:radius + 1]
+    return (x * x + y * y <= radius * radius).astype(np.uint8)
+
+
 def _dilate(b: np.ndarray, radius: int) -> np.ndarray:
     if radius <= 0:
         return b
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE,
-                                     (2 * radius + 1, 2 * radius + 1))
-    return cv2.dilate(b.astype(np.uint8), disk).astype(bool)
+    return cv2.dilate(b.astype(np.uint8), disk_kernel(radius)).astype(bool)
 
 
 def boundary_counts(pred: np.ndarray,
@@ -130,26 +155,111 @@ def fill_ignore(label: np.ndarray, ignore_index: int = 255) -> np.ndarray:
     return label[rows, cols]
 
 
+GT_IGNORE_MODES = ('background', 'nearest')
+CONTOUR_REDUCTIONS = ('dataset', 'image')
+
+
+def contour_counts_per_class(pred: np.ndarray,
+                             gt: np.ndarray,
+                             num_classes: int,
+                             ignore_index: int = 255,
+                             bound_th: float = 0.008,
+                             gt_ignore: str = 'background',
+                             classes: Optional[Iterable[int]] = None
+                             ) -> Dict[int, Tuple[int, int, int, int]]:
+    """Boundary counts (see :func:`boundary_counts`) of every class present
+    in the GT or the prediction of one label map.
+
+    Args:
+        pred (np.ndarray): Predicted label map (H, W).
+        gt (np.ndarray): GT label map (H, W).
+        num_classes (int): Number of classes, background included.
+        ignore_index (int): Defaults to 255.
+        bound_th (float): Tolerance, see :func:`tolerance_pixels`.
+            Defaults to 0.008.
+        gt_ignore (str): What ``ignore_index`` pixels (VOC's boundary band)
+            become: 'background' (the reference) or 'nearest' (the class of
+            the nearest labelled pixel, :func:`fill_ignore`, which puts the
+            GT edge in the band's middle). Applied to both maps.
+            Defaults to 'background'.
+        classes (Iterable[int], optional): Restrict to these classes.
+
+    Returns:
+        dict[int, tuple]: Class -> (matched pred, pred, matched GT, GT)
+        boundary pixel counts.
+    """
+    if pred.shape != gt.shape:
+        raise ValueError(f'prediction {pred.shape} and GT {gt.shape} differ '
+                         'in size')
+    if gt_ignore == 'nearest':
+        pred = fill_ignore(pred, ignore_index)
+        gt = fill_ignore(gt, ignore_index)
+    elif gt_ignore == 'background':
+        pred = np.where(pred == ignore_index, 0, pred)
+        gt = np.where(gt == ignore_index, 0, gt)
+    else:
+        raise ValueError(f'gt_ignore must be one of {GT_IGNORE_MODES}, got '
+                         f'{gt_ignore!r}')
+    present = set(np.unique(gt).tolist()) | set(np.unique(pred).tolist())
+    present = {c for c in present if 0 <= c < num_classes}
+    if classes is not None:
+        present &= set(classes)
+    return {
+        c: boundary_counts(pred == c, gt == c, bound_th)
+        for c in sorted(present)
+    }
+
+
 def contour_f_per_class(pred: np.ndarray,
                         gt: np.ndarray,
                         num_classes: int,
                         ignore_index: int = 255,
                         bound_th: float = 0.008,
-                        classes: Optional[Iterable[int]] = None
+                        classes: Optional[Iterable[int]] = None,
+                        gt_ignore: str = 'background'
                         ) -> Dict[int, Tuple[float, float, float]]:
     """(precision, recall, F) of every class present in the GT or the
-    prediction of one label map. Ignored pixels of either map (VOC's
-    boundary band) first take the class of their nearest labelled pixel
-    (:func:`fill_ignore`), so the GT edge lies in the band's middle."""
-    if pred.shape != gt.shape:
-        raise ValueError(f'prediction {pred.shape} and GT {gt.shape} differ '
-                         'in size')
-    pred = fill_ignore(pred, ignore_index)
-    gt = fill_ignore(gt, ignore_index)
+    prediction of one label map (the per-image form of the measure; see
+    :func:`contour_counts_per_class` for the arguments)."""
+    counts = contour_counts_per_class(pred, gt, num_classes, ignore_index,
+                                      bound_th, gt_ignore, classes)
+    return {c: precision_recall_f(k) for c, k in counts.items()}
+
+
+def contour_f_from_counts(counts: np.ndarray,
+                          classes: Optional[Sequence[int]] = None,
+                          count_absent: bool = True) -> Dict[str, object]:
+    """Dataset-level contour F from per-class boundary counts summed over
+    all images (the reference's accumulation).
+
+    Args:
+        counts (np.ndarray): (num_classes, 4) summed
+            (matched pred, pred, matched GT, GT) boundary pixel counts.
+        classes (Sequence[int], optional): Classes averaged; the foreground
+            classes ``1..num_classes-1`` when None (the reference).
+        count_absent (bool): A class with no boundary in GT or prediction
+            anywhere scores 1 and counts (the reference); False leaves it
+            out of the mean. Defaults to True.
+
+    Returns:
+        dict: ``F``, ``precision``, ``recall`` (means, fractions) and
+        ``per_class`` (class -> (P, R, F)).
+    """
+    counts = np.asarray(counts)
     if classes is None:
-        present = set(np.unique(gt).tolist()) | set(np.unique(pred).tolist())
-        classes = sorted(c for c in present if 0 <= c < num_classes)
-    return {
-        c: precision_recall_f(boundary_counts(pred == c, gt == c, bound_th))
-        for c in classes
-    }
+        classes = range(1, len(counts))
+    per_class = {}
+    for c in classes:
+        k = counts[c]
+        if not count_absent and k[1] == 0 and k[3] == 0:
+            continue
+        per_class[int(c)] = precision_recall_f(k)
+    if not per_class:
+        nan = float('nan')
+        return dict(F=nan, precision=nan, recall=nan, per_class=per_class)
+    prf = np.array(list(per_class.values()), dtype=np.float64)
+    return dict(
+        precision=float(prf[:, 0].mean()),
+        recall=float(prf[:, 1].mean()),
+        F=float(prf[:, 2].mean()),
+        per_class=per_class)

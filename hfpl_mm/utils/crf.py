@@ -7,24 +7,28 @@ from typing import Union
 import numpy as np
 
 
-def dense_crf(image: Union[str, np.ndarray],
-              scores: np.ndarray,
-              iterations: int = 10,
-              gaussian_sxy: float = 3.0,
-              gaussian_compat: float = 3.0,
-              bilateral_sxy: float = 80.0,
-              bilateral_srgb: float = 13.0,
-              bilateral_compat: float = 10.0) -> np.ndarray:
-    """Refine per-pixel class scores with a dense CRF; return labels.
+def dense_crf_probs(image: Union[str, np.ndarray],
+                    scores: np.ndarray,
+                    iterations: int = 10,
+                    gaussian_sxy: float = 3.0,
+                    gaussian_compat: float = 3.0,
+                    bilateral_sxy: float = 80.0,
+                    bilateral_srgb: float = 13.0,
+                    bilateral_compat: float = 10.0) -> np.ndarray:
+    """Dense-CRF marginals of per-pixel class scores.
+
+    As the reference, the unary is ``-log(clip(score, 1e-5, 1))`` of the raw
+    scores (no renormalisation), with a Gaussian (sxy 3, compat 3) and a
+    bilateral (sxy 80, srgb 13, compat 10) kernel, 10 mean-field steps.
 
     Args:
         image (str | np.ndarray): RGB uint8 image (H, W, 3) or its path.
-        scores (np.ndarray): Non-negative scores (C, H, W); channels whose
+        scores (np.ndarray): Scores in [0, 1], (C, H, W); channels whose
             score is zero everywhere (absent classes) are left out of the
-            CRF and can never be chosen.
+            CRF and get marginal 0.
 
     Returns:
-        np.ndarray: uint8 label map (H, W) with the original channel indices.
+        np.ndarray: float32 marginals (C, H, W).
     """
     try:
         import pydensecrf.densecrf as dcrf
@@ -33,27 +37,37 @@ def dense_crf(image: Union[str, np.ndarray],
         raise ImportError('CRF needs pydensecrf2 (pip install pydensecrf2)'
                           ) from e
     if isinstance(image, str):
-        import mmcv
-        path = image
-        image = mmcv.imread(path, channel_order='rgb')
-        if image is None:
-            raise IOError(f'{path}: cannot read image for the CRF')
+        from .image import read_image
+        image = read_image(image, channel_order='rgb')
     c, h, w = scores.shape
     if image.shape[:2] != (h, w):
         raise ValueError(f'image {image.shape[:2]} and scores {(h, w)} '
                          'differ in size')
+    out = np.zeros((c, h, w), np.float32)
     keep = np.nonzero(scores.reshape(c, -1).max(1) > 0)[0]
     if len(keep) == 1:
-        return np.full((h, w), keep[0], np.uint8)
-    probs = scores[keep].astype(np.float32) + 1e-8
-    probs /= probs.sum(0, keepdims=True)
+        out[keep[0]] = 1.0
+        return out
+    if len(keep) == 0:
+        return out
     d = dcrf.DenseCRF2D(w, h, len(keep))
-    d.setUnaryEnergy(np.ascontiguousarray(unary_from_softmax(probs)))
+    unary = unary_from_softmax(scores[keep].astype(np.float32))
+    d.setUnaryEnergy(np.ascontiguousarray(unary))
     d.addPairwiseGaussian(sxy=gaussian_sxy, compat=gaussian_compat)
     d.addPairwiseBilateral(
         sxy=bilateral_sxy,
         srgb=bilateral_srgb,
         rgbim=np.ascontiguousarray(image.astype(np.uint8)),
         compat=bilateral_compat)
-    q = np.array(d.inference(iterations)).reshape(len(keep), h, w)
-    return keep[q.argmax(0)].astype(np.uint8)
+    out[keep] = np.array(d.inference(iterations)).reshape(len(keep), h, w)
+    return out
+
+
+def dense_crf(image: Union[str, np.ndarray], scores: np.ndarray,
+              **kwargs) -> np.ndarray:
+    """The label map (uint8, original channel indices) of
+    :func:`dense_crf_probs`; an absent channel is never chosen."""
+    probs = dense_crf_probs(image, scores, **kwargs)
+    if not probs.any():
+        return np.zeros(probs.shape[1:], np.uint8)
+    return probs.argmax(0).astype(np.uint8)

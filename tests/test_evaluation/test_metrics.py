@@ -44,8 +44,11 @@ def test_sweep_metric_best_threshold(tmp_path):
     assert lines[1] == '0.1500,50.0000'
 
 
-def test_contour_metric_perfect_and_wrong():
-    metric = METRICS.build(dict(type='ContourFMetric', bound_th=0))
+@pytest.mark.parametrize('reduction, expected', [('image', 50.0),
+                                                  ('dataset', 200 / 3)])
+def test_contour_metric_perfect_and_wrong(reduction, expected):
+    metric = METRICS.build(
+        dict(type='ContourFMetric', bound_th=0, reduction=reduction))
     metric.dataset_meta = dict(classes=('background', 'a'))
     gt = np.zeros((6, 6), np.int64)
     gt[1:4, 1:4] = 1
@@ -53,5 +56,7 @@ def test_contour_metric_perfect_and_wrong():
     metric.process({}, [sample(np.zeros((2, 6, 6)), gt, gt)])
     metric.process({}, [sample(np.zeros((2, 6, 6)), gt, wrong)])
     res = metric.evaluate(2)
-    # pairs: img1 bg F=1, a F=1; img2 bg F=0 (no pred boundary), a F=0
-    assert res['contour/F'] == pytest.approx(50.0)
+    # 'image': pairs img1 bg F=1, a F=1; img2 bg F=0 (no pred boundary), a 0
+    # 'dataset': class a only, counts summed: pred boundary n all matched,
+    # GT boundary 2n half matched -> P=1, R=1/2, F=2/3
+    assert res['contour/F'] == pytest.approx(expected, abs=0.01)

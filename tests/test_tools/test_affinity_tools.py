@@ -10,6 +10,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from hfpl_mm.apis.affinity import confident_labels
+from hfpl_mm.datasets.transforms import (affinity_label_from_scores,
+                                         load_affinity_scores)
 
 AFF = 'configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'
 
@@ -22,21 +24,14 @@ def run_tool(*args):
 
 
 def test_confident_labels_hand_values():
-    cams = np.array([[[0.9, 0.5, 0.02]]], np.float32)  # one class, 3 pixels
+    cams = np.array([[[0.9, 0.4, 0.02]]], np.float32)  # one class, 3 pixels
     archive = dict(keys=np.array([6]), cams=cams)
-    lab = confident_labels(archive, None, 4, 32, crf=False)
-    # alpha 4: bg = (0.1^4, 0.5^4, 0.98^4) -> fg, fg, bg
-    # alpha 32: bg = (~0, 0.5^32, 0.98^32=0.52) -> fg, fg, bg
-    assert lab.tolist() == [[7, 7, 0]]
-    cams = np.array([[[0.3]]], np.float32)
-    # alpha 4: 0.7^4 = 0.24 < 0.3 -> fg; so confident fg
-    assert confident_labels(dict(keys=np.array([0]), cams=cams), None,
-                            4, 32, crf=False).tolist() == [[1]]
-    cams = np.array([[[0.1]]], np.float32)
-    # alpha 4: 0.9^4 = 0.66 > 0.1 -> bg; alpha 32: 0.9^32 = 0.034 < 0.1
-    # -> fg: unsure
-    assert confident_labels(dict(keys=np.array([0]), cams=cams), None,
-                            4, 32, crf=False).tolist() == [[255]]
+    lab = confident_labels(archive, None, crf=False)
+    # reference alphas 1 and 24 (no CRF here):
+    # alpha 1: bg = (0.1, 0.6, 0.98) -> fg, bg, bg
+    # alpha 24: bg = (1e-24, 0.6^24 = 4.7e-6, 0.98^24 = 0.62) -> fg, fg, bg
+    # -> class 7 where la is foreground, 0 where ha is background, else 255
+    assert lab.tolist() == [[7, 255, 0]]
 
 
 def test_affinity_pipeline(synthetic_voc, tmp_path):
@@ -54,16 +49,19 @@ def test_affinity_pipeline(synthetic_voc, tmp_path):
                    osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
                    aff_dir)
     assert 'wrote 12 affinity labels' in out
-    lab = np.array(Image.open(osp.join(aff_dir, 'synth_00000.png')))
+    arch = load_affinity_scores(osp.join(aff_dir, 'synth_00000.npz'))
+    lab = affinity_label_from_scores(arch['la'], arch['ha'], arch['keys'])
     gt = np.array(Image.open(osp.join(gt_dir, 'synth_00000.png')))
     assert ((lab == gt) | (lab == 255)).mean() > 0.95
+    assert (lab == gt).mean() > 0.5
 
     work = str(tmp_path / 'work')
     cfg = tiny_train_cfg(AFF, synthetic_voc, work, max_iters=2)
     cfg.train_dataloader.dataset.data_prefix.seg_map_path = aff_dir
     cfg.train_dataloader.dataset.pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='LoadAnnotations'),
+        dict(type='LoadCheckedImageFromFile'),
+        dict(type='LoadAffinityScores'),
+        dict(type='AffinityLabelFromScores', stride=8),
         dict(type='PackSegInputs')
     ]
     Runner.from_cfg(cfg).train()

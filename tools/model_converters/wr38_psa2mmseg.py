@@ -10,12 +10,18 @@ Keys outside the backbone (e.g. ``fc8``) are dropped and listed. The output
 loads with ``init_cfg=dict(type='Pretrained', checkpoint=DST)``.
 """
 import argparse
-import os
+import os.path as osp
 import re
+import sys
 from collections import OrderedDict
 from typing import Dict, List, Tuple
 
 import torch
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, REPO)
 
 # psa layer name -> ours, per block kind
 BASIC = {'bn_branch2a': 'bn1', 'conv_branch2a': 'conv1',
@@ -68,9 +74,9 @@ def main():
     out, dropped = convert(state)
     if not out:
         raise ValueError(f'{args.src}: no ResNet-38 weights in PSA naming')
-    tmp = args.dst + '.tmp'
-    torch.save(out, tmp)
-    os.replace(tmp, args.dst)
+    from hfpl_mm.utils.atomic import atomic_write
+    with atomic_write(args.dst) as tmp:
+        torch.save(out, tmp)
     print(f'{args.dst}: {len(out)} tensors; dropped {len(dropped)}: '
           f'{dropped[:10]}')
 

@@ -14,4 +14,5 @@ val_dataloader = dict(
         data_root=data_root,
         ann_file='annotations/instances_val2014.json',
         data_prefix=dict(img_path='val2014', seg_map_path='mask/val2014')))
+# COCO has no separate CAM-evaluation split in the reference: val2014
 test_dataloader = val_dataloader

@@ -10,7 +10,11 @@ model = dict(
         type='WideResNet38',
         out_indices=(2, 3, 5),
         dropouts=(0.3, 0.5),
-        norm_cfg=dict(type='SyncBN', requires_grad=True),
+        # as the reference: every BN in eval mode with frozen affine
+        # parameters (batches of 8 are too small for BN statistics), stem and
+        # stage 2 frozen
+        norm_cfg=dict(type='BN', requires_grad=False),
+        norm_eval=True,
         frozen_stages=2,
         # ImageNet weights of PSA / SEAM, converted with
         # tools/model_converters/wr38_psa2mmseg.py

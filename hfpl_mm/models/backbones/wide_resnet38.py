@@ -3,6 +3,7 @@ from typing import List, Sequence
 
 import torch.nn as nn
 from mmcv.cnn import build_norm_layer
+from torch.nn.modules.batchnorm import _BatchNorm
 from mmengine.model import BaseModule
 from mmseg.registry import MODELS
 from mmseg.utils import ConfigType, OptMultiConfig
@@ -49,11 +50,13 @@ class PreActBlock(BaseModule):
                 in_channels, out_channels, 1, stride, bias=False)
         self.relu = nn.ReLU(inplace=True)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, return_preact: bool = False):
+        """Block output; with ``return_preact`` also the pre-activated input
+        ``relu(bn1(x))``."""
         pre = self.relu(self.bn1(x))
         identity = x if self.shortcut is None else self.shortcut(pre)
-        out = self.conv2(self.relu(self.bn2(self.conv1(pre))))
-        return out + identity
+        out = self.conv2(self.relu(self.bn2(self.conv1(pre)))) + identity
+        return (out, pre) if return_preact else out
 
 
 class PreActBottleneck(BaseModule):
@@ -91,13 +94,15 @@ class PreActBottleneck(BaseModule):
                 in_channels, out_channels, 1, stride, bias=False)
         self.relu = nn.ReLU(inplace=True)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, x: Tensor, return_preact: bool = False):
+        """Block output; with ``return_preact`` also the pre-activated input
+        ``relu(bn1(x))``."""
         pre = self.relu(self.bn1(x))
         identity = x if self.shortcut is None else self.shortcut(pre)
         out = self.conv1(pre)
         out = self.conv2(self.drop2(self.relu(self.bn2(out))))
-        out = self.conv3(self.drop3(self.relu(self.bn3(out))))
-        return out + identity
+        out = self.conv3(self.drop3(self.relu(self.bn3(out)))) + identity
+        return (out, pre) if return_preact else out
 
 
 @MODELS.register_module()
@@ -114,6 +119,16 @@ class WideResNet38(BaseModule):
         out_indices (Sequence[int]): Which of the outputs to return, indexed
             0..5 for stages 2..7 (the last one after the final BN-ReLU).
             Defaults to (5, ).
+        preact_outs (bool): Return stages 2..6 (indices 0..4) pre-activated,
+            i.e. the next block's BN + ReLU of the stage output, as the
+            reference's ``get_x_bn_relu`` taps that feed SEAM's PCM and
+            AffinityNet. False returns the raw residual sums.
+            Defaults to True.
+        norm_eval (bool): Keep every BN layer in eval mode (running
+            statistics frozen) during training, as the reference does for
+            CAM / SEAM / AffinityNet training with batches of 8; combine
+            with ``norm_cfg=dict(type='BN', requires_grad=False)`` to freeze
+            the affine parameters too. Defaults to False.
         dropouts (Sequence[float]): Dropout of stages 6 and 7.
             Defaults to (0.3, 0.5).
         norm_cfg (dict): Defaults to ``dict(type='BN')``.
@@ -136,14 +151,21 @@ class WideResNet38(BaseModule):
                  dropouts: Sequence[float] = (0.3, 0.5),
                  norm_cfg: ConfigType = dict(type='BN', requires_grad=True),
                  frozen_stages: int = -1,
+                 preact_outs: bool = True,
+                 norm_eval: bool = False,
                  init_cfg: OptMultiConfig = dict(
                      type='Kaiming', layer='Conv2d')) -> None:
         super().__init__(init_cfg)
         for i in out_indices:
             if not 0 <= i <= 5:
                 raise ValueError(f'out_indices must be in 0..5, got {i}')
+        if list(out_indices) != sorted(set(out_indices)):
+            raise ValueError('out_indices must be increasing, got '
+                             f'{tuple(out_indices)}')
         self.out_indices = tuple(out_indices)
         self.frozen_stages = frozen_stages
+        self.preact_outs = preact_outs
+        self.norm_eval = norm_eval
         self.stem = nn.Conv2d(3, 64, 3, padding=1, bias=False)
         self.stages = nn.ModuleList()
         in_ch = 64
@@ -167,12 +189,23 @@ class WideResNet38(BaseModule):
     def forward(self, x: Tensor) -> List[Tensor]:
         x = self.stem(x)
         outs = []
+        tap = False  # the previous stage's output is wanted pre-activated
         for i, stage in enumerate(self.stages):
-            x = stage(x)
+            blocks = stage if isinstance(stage, nn.Sequential) else [stage]
+            for j, block in enumerate(blocks):
+                if j == 0 and tap:
+                    x, pre = block(x, return_preact=True)
+                    outs.append(pre)
+                else:
+                    x = block(x)
+            tap = False
             if i == 5:
                 x = self.relu(self.final_norm(x))
             if i in self.out_indices:
-                outs.append(x)
+                if i < 5 and self.preact_outs:
+                    tap = True
+                else:
+                    outs.append(x)
         return outs
 
     def _frozen_modules(self) -> List[nn.Module]:
@@ -188,4 +221,8 @@ class WideResNet38(BaseModule):
             m.eval()
             for p in m.parameters():
                 p.requires_grad = False
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
         return self

@@ -3,6 +3,7 @@ from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from mmcv.cnn import ConvModule
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 from mmseg.registry import MODELS
@@ -24,6 +25,13 @@ class CAMHead(BaseDecodeHead):
     similarity, needs the input image). See `High-fidelity Pseudo-labels
     for Boosting Weakly-Supervised Segmentation
     <https://arxiv.org/abs/2304.02621>`_.
+
+    With ``loss_isl`` of weight ``w`` the classification loss is the
+    paper's mix ``(1 - w) * loss_decode + w * ISL``: the head scales the
+    GAP loss (logged as ``loss_decode``'s name) by ``1 - w`` itself, so a
+    twin config only adds ``loss_isl``. Views trained without the add-on
+    (``with_addon=False``, e.g. SEAM's down-scaled view, Puzzle-CAM's tiles)
+    keep the plain GAP loss at its full weight, as the reference does.
 
     ``loss_by_feat`` is overridden because the targets are image-level
     multi-hot labels (``gt_cls_label``), not ``gt_sem_seg`` maps.
@@ -91,23 +99,52 @@ class CAMHead(BaseDecodeHead):
         return self.loss_by_feat(self.forward(inputs), batch_data_samples,
                                  images)
 
+    @property
+    def needs_images(self) -> bool:
+        """Whether the losses need the input images (FSL)."""
+        return self.loss_fsl is not None
+
     def loss_by_feat(self,
                      seg_logits: Tensor,
                      batch_data_samples: SampleList,
-                     images: Optional[Tensor] = None) -> Dict[str, Tensor]:
-        """Classification (+ ISL) losses of the class maps; FSL too when
-        ``images`` is given (multi-view models pass it for one view)."""
+                     images: Optional[Tensor] = None,
+                     with_addon: bool = True,
+                     pool_size: Optional[tuple] = None) -> Dict[str, Tensor]:
+        """Classification losses of the class maps.
+
+        Args:
+            seg_logits (Tensor): Class maps (N, C, h, w).
+            batch_data_samples (list[:obj:`SegDataSample`]): With
+                ``gt_cls_label``.
+            images (Tensor, optional): RGB in [0, 1]; FSL runs when given
+                (multi-view models pass it for one view). Defaults to None.
+            with_addon (bool): Apply ISL (and FSL) to these maps; False
+                gives the plain GAP loss at full weight. Defaults to True.
+            pool_size (tuple, optional): Resize the maps to this size
+                (bilinear, ``align_corners=True``) before pooling, as SEAM
+                averages its upsampled CAM; None pools at feature resolution.
+                Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: The losses and ``acc_cls`` (logged only).
+        """
         labels = stack_cls_labels(batch_data_samples, seg_logits.device)
         if labels.shape[1] != seg_logits.shape[1]:
             raise ValueError(
                 f'gt_cls_label has {labels.shape[1]} classes but the head '
                 f'predicts {seg_logits.shape[1]}')
-        logits = self.pooling(seg_logits)
+        pool_in = seg_logits
+        if pool_size is not None and tuple(pool_size) != seg_logits.shape[2:]:
+            pool_in = F.interpolate(
+                seg_logits, pool_size, mode='bilinear', align_corners=True)
+        logits = self.pooling(pool_in)
         losses = {}
-        losses[self.loss_decode.loss_name] = self.loss_decode(logits, labels)
-        if self.loss_isl is not None:
+        loss_cls = self.loss_decode(logits, labels)
+        if self.loss_isl is not None and with_addon:
+            loss_cls = (1 - self.loss_isl.loss_weight) * loss_cls
             losses[self.loss_isl.loss_name] = self.loss_isl(seg_logits, labels)
-        if self.loss_fsl is not None and images is not None:
+        losses[self.loss_decode.loss_name] = loss_cls
+        if self.loss_fsl is not None and images is not None and with_addon:
             losses[self.loss_fsl.loss_name] = self.loss_fsl(
                 images, seg_logits, labels)
         with torch.no_grad():

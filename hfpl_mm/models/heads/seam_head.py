@@ -8,6 +8,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 
 from ..losses.seam_losses import keep_max_foreground, with_background
+from ..utils.cam_norm import normalize_cams
 from .cam_head import CAMHead
 
 
@@ -43,12 +44,13 @@ class SEAMHead(CAMHead):
 
     def refine(self, cams: Tensor, inputs: List[Tensor],
                img: Tensor) -> Tensor:
-        """PCM: (N, C + 1, h, w) refined maps, background first."""
+        """PCM: (N, C + 1, h, w) refined maps, background first.
+
+        The seeds are the detached CAMs normalised by their maximum only
+        (``normalize_cams(mode='max')``), as SEAM's PCM does."""
         n, _, h, w = cams.shape
         with torch.no_grad():
-            fg = F.relu(cams.detach())
-            fg = F.relu(fg - 1e-5) / (fg.flatten(2).amax(-1)[..., None, None]
-                                      + 1e-5)
+            fg = normalize_cams(cams.detach(), 'max')
             seeds = keep_max_foreground(with_background(fg))
         low = F.relu(self.proj_low(inputs[0].detach()))
         mid = F.relu(self.proj_mid(inputs[1].detach()))

@@ -15,10 +15,10 @@ __all__ = [
     'MultiLabelSoftMarginLoss', 'multilabel_soft_margin_loss'
 ]
 from .seam_losses import (equivariant_cross_reg_loss, equivariant_reg_loss,
-                          keep_max_foreground, max_norm, pcm_min_loss,
+                          keep_max_foreground, pcm_min_loss,
                           with_background)
 
 __all__ += [
     'equivariant_cross_reg_loss', 'equivariant_reg_loss',
-    'keep_max_foreground', 'max_norm', 'pcm_min_loss', 'with_background'
+    'keep_max_foreground', 'pcm_min_loss', 'with_background'
 ]

@@ -9,6 +9,7 @@ For pixel pairs (i, j) at CAM resolution::
     dx_ij = clamp(|x_i - x_j|_1 / C_img, 0, 1)          colour distance
     t_ij  = tanh(mu + log((dx_ij + eps) / (1 - dx_ij + eps)))
     dy_ij = 0.5 * ||y_i - y_j||^2                       prediction distance
+    (y: min-max normalised, label-masked CAMs, background 1 - max)
     w_ij  = exp(-d_ij^2 / (2 sigma^2)) / (2 pi sigma^2)  spatial weight
     L     = -sum_{i, j} w_ij * dy_ij * t_ij / (N * H * W)
 
@@ -38,6 +39,7 @@ from mmseg.registry import MODELS
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from ..utils.cam_norm import CAM_NORMS, normalize_cams
 from ..utils.pairs import pair_slices, square_window_offsets
 
 POSTERIORS = ('binomial', 'multinomial')
@@ -48,11 +50,13 @@ def prediction_maps(cams: Tensor,
                     labels: Tensor,
                     posterior: str = 'binomial',
                     eps: float = 1e-5,
-                    bg_logit: float = 0.0) -> Tensor:
+                    bg_logit: float = 0.0,
+                    cam_norm: str = 'minmax') -> Tensor:
     """Per-pixel class predictions y used by FSL, with a background channel.
 
-    Binomial (classes independent): foreground maps are ``relu(cam)``
-    divided by their spatial maximum, multiplied by the image-level labels;
+    Binomial (classes independent): foreground maps are the CAMs normalised
+    by :func:`normalize_cams` (``cam_norm``; the reference min-max
+    normalises ``relu(cam)`` per map), multiplied by the image-level labels;
     background is ``1 - max_c fg_c``. Multinomial (classes mutually
     exclusive): a softmax over ``[bg_logit, cams]`` where classes absent
     from the image are masked out with -inf.
@@ -64,6 +68,9 @@ def prediction_maps(cams: Tensor,
         eps (float): Keeps the max-normalisation finite. Defaults to 1e-5.
         bg_logit (float): Background logit of the multinomial form.
             Defaults to 0.0.
+        cam_norm (str): Normalisation of the binomial form, 'minmax'
+            (reference) or 'max' (``relu(cam) / max``, our earlier variant).
+            Defaults to 'minmax'.
 
     Returns:
         Tensor: Predictions (N, C + 1, H, W), background first, in float32
@@ -79,9 +86,7 @@ def prediction_maps(cams: Tensor,
         cams = cams.float()
     mask = labels.to(cams.dtype)[:, :, None, None]
     if posterior == 'binomial':
-        fg = F.relu(cams)
-        peak = fg.flatten(2).amax(dim=-1)[..., None, None]
-        fg = fg / (peak + eps) * mask
+        fg = normalize_cams(cams, cam_norm, eps) * mask
         bg = 1.0 - fg.amax(dim=1, keepdim=True)
         return torch.cat([bg, fg], dim=1)
     logits = cams.masked_fill(mask == 0, float('-inf'))
@@ -253,12 +258,16 @@ def feature_similarity_loss(img: Tensor,
                             sigma: float = 5.0,
                             impl: str = 'local',
                             radius: Optional[int] = None,
-                            eps: float = 1e-5) -> Tensor:
+                            eps: float = 1e-5,
+                            cam_norm: str = 'minmax') -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
-        img (Tensor): Image (N, 3, H, W) in [0, 1]; resized (bilinear) to
-            the CAM resolution when it differs.
+        img (Tensor): Image (N, 3, H, W) in [0, 1]; resized to the CAM
+            resolution when it differs (bilinear, ``align_corners=True``, as
+            the reference; resizing commutes with the per-channel affine
+            denormalisation, so resizing the RGB image equals the
+            reference's resize-then-denormalise).
         cams (Tensor): CAM logits (N, C, h, w).
         labels (Tensor): Multi-hot labels (N, C).
         posterior (str): 'binomial' or 'multinomial'. Defaults to 'binomial'.
@@ -267,17 +276,18 @@ def feature_similarity_loss(img: Tensor,
         impl (str): 'local' or 'dense'. Defaults to 'local'.
         radius (int, optional): Window radius of 'local'. Defaults to None.
         eps (float): Defaults to 1e-5.
+        cam_norm (str): See :func:`prediction_maps`. Defaults to 'minmax'.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
     """
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    y = prediction_maps(cams, labels, posterior, eps)
+    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm)
     if img.shape[2:] != y.shape[2:]:
         img = F.interpolate(
-            img.float(), size=y.shape[2:], mode='bilinear',
-            align_corners=False)
+            img.to(y.dtype), size=y.shape[2:], mode='bilinear',
+            align_corners=True)
     if impl == 'dense':
         return fsl_dense(img, y, mu, sigma, eps)
     return fsl_local(img, y, mu, sigma, radius, eps)
@@ -299,7 +309,12 @@ class FeatureSimilarityLoss(nn.Module):
         radius (int, optional): Window radius of 'local'; ``ceil(3 sigma)``
             when None. Defaults to None.
         eps (float): Defaults to 1e-5.
-        loss_weight (float): Defaults to 1.0.
+        cam_norm (str): Normalisation of the binomial predictions: 'minmax'
+            (the reference's, default) or 'max' (``relu(cam) / max``, a
+            variant kept for ablation; equal unless a map is positive
+            everywhere).
+        loss_weight (float): Defaults to 1.0 (the reference's weight on VOC;
+            it uses 0.2 on COCO).
         loss_name (str): Defaults to 'loss_fsl'.
     """
 
@@ -310,6 +325,7 @@ class FeatureSimilarityLoss(nn.Module):
                  impl: str = 'local',
                  radius: Optional[int] = None,
                  eps: float = 1e-5,
+                 cam_norm: str = 'minmax',
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl') -> None:
         super().__init__()
@@ -318,7 +334,11 @@ class FeatureSimilarityLoss(nn.Module):
                              f'got {posterior!r}')
         if impl not in IMPLS:
             raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
+        if cam_norm not in CAM_NORMS:
+            raise ValueError(f'cam_norm must be one of {CAM_NORMS}, '
+                             f'got {cam_norm!r}')
         self.posterior = posterior
+        self.cam_norm = cam_norm
         self.mu = mu
         self.sigma = sigma
         self.impl = impl
@@ -331,7 +351,7 @@ class FeatureSimilarityLoss(nn.Module):
                 **kwargs) -> Tensor:
         return self.loss_weight * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
-            self.impl, self.radius, self.eps)
+            self.impl, self.radius, self.eps, self.cam_norm)
 
     @property
     def loss_name(self) -> str:

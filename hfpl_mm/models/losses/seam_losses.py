@@ -7,15 +7,6 @@ import torch.nn.functional as F
 from torch import Tensor
 
 
-def max_norm(cams: Tensor, eps: float = 1e-5) -> Tensor:
-    """Min-max normalise ReLU'd maps per image and channel to [0, 1]."""
-    x = F.relu(cams)
-    flat = x.flatten(2)
-    lo = flat.amin(-1)[..., None, None]
-    hi = flat.amax(-1)[..., None, None]
-    return F.relu(x - lo - eps) / (hi - lo + eps)
-
-
 def with_background(fg: Tensor) -> Tensor:
     """Prepend the background channel ``1 - max_c fg_c``."""
     return torch.cat([1 - fg.amax(1, keepdim=True), fg], dim=1)

@@ -10,19 +10,25 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
 from torch import Tensor
 
 from hfpl_mm.utils.labels import stack_cls_labels
-from hfpl_mm.utils.pretrained import skip_unavailable_pretrained
+from ..utils.cam_norm import normalize_cams
+
+
+#: Background score of the threshold rule: the reference writes its SEAM
+#: pseudo-label PNGs at 0.26 (``infer_cam_voc.py --out_cam_pred_alpha``).
+DEFAULT_BG_THRESHOLD = 0.26
 
 
 def cams_to_scores(cams: Tensor,
                    labels: Optional[Tensor],
                    bg_mode: str = 'threshold',
-                   bg_threshold: float = 0.15,
+                   bg_threshold: float = DEFAULT_BG_THRESHOLD,
                    bg_power: float = 16.0,
                    eps: float = 1e-5) -> Tensor:
     """Turn CAM logits into per-pixel scores with a background channel.
 
-    Foreground scores are ``relu(cam)`` max-normalised per class, restricted
-    to the image-level labels when given. Background is the constant
+    Foreground scores are the CAMs min-max normalised per class by
+    :func:`normalize_cams` (the reference's stage-2 rule), restricted to the
+    image-level labels when given. Background is the constant
     ``bg_threshold`` (alpha; 'threshold') or, as the reference does,
     ``(1 - max_c fg_c) ** bg_power`` ('power').
 
@@ -34,8 +40,7 @@ def cams_to_scores(cams: Tensor,
         Tensor: Scores (N, C + 1, H, W), background first; argmax gives the
         pseudo-label.
     """
-    fg = F.relu(cams.float())
-    fg = fg / (fg.flatten(2).amax(-1)[..., None, None] + eps)
+    fg = normalize_cams(cams.float(), 'minmax', eps)
     if labels is not None:
         fg = fg * labels.float()[:, :, None, None]
     if bg_mode == 'threshold':
@@ -62,7 +67,8 @@ class CAMSegmentor(BaseSegmentor):
         decode_head (dict): A :class:`CAMHead` (or subclass).
         neck (dict, optional): Defaults to None.
         test_cfg (dict, optional): Keys ``bg_mode`` ('threshold' or
-            'power'), ``bg_threshold`` (0.15), ``bg_power`` (16),
+            'power'), ``bg_threshold`` (0.26, :data:`DEFAULT_BG_THRESHOLD`),
+            ``bg_power`` (16),
             ``use_gt_labels`` (True: restrict CAMs to the image-level labels
             when the samples have them), ``scales`` ((1.0, )) and ``flip``
             (False) for multi-scale / flip CAM aggregation.
@@ -91,18 +97,12 @@ class CAMSegmentor(BaseSegmentor):
         self.train_cfg = train_cfg or {}
         self.test_cfg = dict(
             bg_mode='threshold',
-            bg_threshold=0.15,
+            bg_threshold=DEFAULT_BG_THRESHOLD,
             bg_power=16.0,
             use_gt_labels=True,
             scales=(1.0, ),
             flip=False)
         self.test_cfg.update(test_cfg or {})
-
-    def init_weights(self) -> None:
-        """Initialise; pretrained weights that cannot be loaded (offline,
-        missing file) are skipped with a warning."""
-        skip_unavailable_pretrained(self)
-        super().init_weights()
 
     # ------------------------------------------------------------------ utils
     def denormalize(self, inputs: Tensor) -> Tensor:
@@ -126,7 +126,7 @@ class CAMSegmentor(BaseSegmentor):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         feats = self.extract_feat(inputs)
         images = None
-        if getattr(self.decode_head, 'loss_fsl', None) is not None:
+        if self.decode_head.needs_images:
             images = self.denormalize(inputs)
         losses = self.decode_head.loss(feats, data_samples, self.train_cfg,
                                        images)

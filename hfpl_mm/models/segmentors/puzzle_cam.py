@@ -38,11 +38,14 @@ class PuzzleCAMSegmentor(CAMSegmentor):
 
     The image and its ``grid x grid`` tiles go through the same network; the
     tiles' CAMs are merged back. Losses: classification of the full image
-    and of the merged CAM (``loss_cls`` / ``loss_cls_puzzle``, each through
-    the head so ISL / FSL apply when configured) and the reconstruction loss
+    and of the merged CAM (``loss_cls`` / ``loss_cls_puzzle``) and the
+    reconstruction loss
     ``mean(label_mask * |cam - merged_cam|)`` whose weight ramps linearly
     from 0 to ``re_weight`` over the first ``re_warmup`` fraction of
-    training, as in the paper.
+    training, as in the paper. The HFPL add-on (ISL mixed into the
+    classification loss, and FSL) applies to the full image's CAM only, as
+    the reference applies it to SEAM's full-resolution view; the merged
+    tiles keep the plain GAP loss.
 
     Args:
         grid (int): Tiles per side. Defaults to 2.
@@ -75,12 +78,12 @@ class PuzzleCAMSegmentor(CAMSegmentor):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         head = self.decode_head
         labels = stack_cls_labels(data_samples, inputs.device)
-        with_fsl = getattr(head, 'loss_fsl', None) is not None
-        images = self.denormalize(inputs) if with_fsl else None
+        images = self.denormalize(inputs) if head.needs_images else None
         cams = self.forward_cams(inputs)
         merged = merge(self.forward_cams(tile(inputs, self.grid)), self.grid)
         losses = head.loss_by_feat(cams, data_samples, images)
-        puzzle = head.loss_by_feat(merged, data_samples, None)
+        puzzle = head.loss_by_feat(
+            merged, data_samples, None, with_addon=False)
         losses[f'{head.loss_decode.loss_name}_puzzle'] = puzzle[
             head.loss_decode.loss_name]
         mask = labels[:, :, None, None]

@@ -9,8 +9,9 @@ from torch import Tensor
 
 from hfpl_mm.utils.labels import stack_cls_labels
 from ..losses.seam_losses import (equivariant_cross_reg_loss,
-                                  equivariant_reg_loss, max_norm,
-                                  pcm_min_loss, with_background)
+                                  equivariant_reg_loss, pcm_min_loss,
+                                  with_background)
+from ..utils.cam_norm import normalize_cams
 from .cam_segmentor import CAMSegmentor
 
 
@@ -24,10 +25,13 @@ class SEAMSegmentor(CAMSegmentor):
     (`Wang et al., CVPR 2020 <https://arxiv.org/abs/2004.04581>`_).
 
     Two views (the input and a ``rescale`` down-scaled copy) share the
-    network; losses: classification on both views (via the head, so ISL /
-    FSL apply when configured), PCM min-pooling, equivariant regularisation
-    (ER) between the views' CAMs and equivariant cross regularisation (ECR)
-    between one view's CAM and the other's PCM-refined map.
+    network; losses: classification on both views (GAP of each view's CAM
+    upsampled to the view's size, ``align_corners=True``), PCM min-pooling,
+    equivariant regularisation (ER) between the views' CAMs and equivariant
+    cross regularisation (ECR) between one view's CAM and the other's
+    PCM-refined map. As in the HFPL reference, the add-on (ISL mixed into
+    the classification loss, and FSL) applies to the full-resolution view
+    only; the down-scaled view keeps its plain GAP loss at full weight.
 
     Args:
         rescale (float): Scale of the second view. Defaults to 0.3.
@@ -77,14 +81,14 @@ class SEAMSegmentor(CAMSegmentor):
             align_corners=True)
         size1, size2 = inputs.shape[2:], img2.shape[2:]
         head = self.decode_head
-        with_fsl = getattr(head, 'loss_fsl', None) is not None
-        images = self.denormalize(inputs) if with_fsl else None
+        images = self.denormalize(inputs) if head.needs_images else None
 
         cam1, rv1, _ = self._view(inputs)
         cam2, rv2, _ = self._view(img2)
-        # classification (+ ISL) on both views, FSL on the full view only
-        l1 = head.loss_by_feat(cam1, data_samples, images)
-        l2 = head.loss_by_feat(cam2, data_samples, None)
+        # the add-on (ISL, FSL) on the full view only; GAP after upsampling
+        l1 = head.loss_by_feat(cam1, data_samples, images, pool_size=size1)
+        l2 = head.loss_by_feat(
+            cam2, data_samples, None, with_addon=False, pool_size=size2)
         losses = {}
         for k, v in l1.items():
             losses[k] = (v + l2[k]) / 2 if k in l2 else v
@@ -97,10 +101,11 @@ class SEAMSegmentor(CAMSegmentor):
             pcm_min_loss((rv2 * mask)[:, 1:])) / 2
 
         # both views compared at the second view's resolution
-        c1 = _resize(max_norm(_resize(cam1, size1)), size2) * mask[:, 1:]
-        r1 = _resize(max_norm(rv1), size2) * mask
-        c2 = max_norm(_resize(cam2, size2)) * mask[:, 1:]
-        r2 = max_norm(rv2) * mask
+        c1 = _resize(normalize_cams(_resize(cam1, size1)),
+                     size2) * mask[:, 1:]
+        r1 = _resize(normalize_cams(rv1), size2) * mask
+        c2 = normalize_cams(_resize(cam2, size2)) * mask[:, 1:]
+        r2 = normalize_cams(rv2) * mask
         losses['loss_er'] = w['er'] * equivariant_reg_loss(c1, c2)
         losses['loss_ecr'] = w['ecr'] * (
             equivariant_cross_reg_loss(with_background(c2), r1,

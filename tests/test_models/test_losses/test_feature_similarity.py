@@ -57,7 +57,8 @@ def test_two_pixel_hand_value():
     cams = torch.tensor([[[[0., 2.]]]], dtype=torch.float64)
     labels = torch.ones(1, 1, dtype=torch.float64)
     eps, mu, sigma = 1e-5, 2.5, 5.0
-    fg1 = 2 / (2 + eps)
+    # min-max normalisation of relu(cam): relu(2 - 0 - eps) / (2 - 0 + eps)
+    fg1 = (2 - eps) / (2 + eps)
     # y = [bg, fg] per pixel: pixel0 = [1, 0], pixel1 = [1 - fg1, fg1]
     dy = 0.5 * (fg1**2 + fg1**2)
     t = math.tanh(mu + math.log((1 + eps) / eps))
@@ -163,9 +164,10 @@ def test_registered_module_and_resizing():
     big = torch.nn.functional.interpolate(
         img, size=(12, 12), mode='bilinear', align_corners=False)
     val = loss(big, cams, labels)
+    # the image is resized to the CAMs as the reference does it
     expected = 0.5 * feature_similarity_loss(
         torch.nn.functional.interpolate(
-            big, size=(6, 6), mode='bilinear', align_corners=False), cams,
+            big, size=(6, 6), mode='bilinear', align_corners=True), cams,
         labels, sigma=2.0)
     assert val.item() == pytest.approx(expected.item(), rel=1e-6)
     assert loss.loss_name == 'loss_fsl'

@@ -1,7 +1,9 @@
 import math
+import os
 
 import pytest
 import torch
+import torch.nn.functional as F
 from helpers import REPO
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
@@ -9,7 +11,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 from mmengine.structures import PixelData
 
-from hfpl_mm.models.utils import half_disk_offsets
+from hfpl_mm.models.utils import half_disk_offsets, pair_slices
 from hfpl_mm.models.segmentors.affinity_net import (affinity_labels,
                                                     affinity_loss,
                                                     random_walk,
@@ -46,9 +48,11 @@ def test_affinity_loss_hand_value():
     neg = torch.tensor([[False, False, True]])
     out = affinity_loss([a], [(bg, fg, neg)])
     eps = 1e-5
-    assert out['loss_aff_bg'].item() == pytest.approx(-math.log(0.5 + eps) / 2)
-    assert out['loss_aff_fg'].item() == pytest.approx(-math.log(0.25 + eps) / 2)
-    assert out['loss_aff_neg'].item() == pytest.approx(-math.log(1 + eps - 0.8))
+    # issue 10, item 8: the reference weights bg/4 + fg/4 + neg/2
+    assert out['loss_aff_bg'].item() == pytest.approx(-math.log(0.5 + eps) / 4)
+    assert out['loss_aff_fg'].item() == pytest.approx(-math.log(0.25 + eps) / 4)
+    assert out['loss_aff_neg'].item() == pytest.approx(
+        -math.log(1 + eps - 0.8) / 2)
 
 
 def test_random_walk_stays_inside_regions():
@@ -96,3 +100,91 @@ def test_training_step_and_refine():
     with torch.no_grad():
         refined = model.refine(data['inputs'][:1], torch.rand(3, 64, 64))
     assert refined.shape == (3, 64, 64)
+
+
+# ---------------------------------------------- issue 10, items 9 to 11
+AFF_CONFIGS = sorted(
+    f'configs/affinity/{n}' for n in os.listdir(f'{REPO}/configs/affinity'))
+
+
+@pytest.mark.parametrize('path', AFF_CONFIGS)
+def test_item9_item11_affinity_recipe(path):
+    cfg = Config.fromfile(f'{REPO}/{path}')
+    assert cfg.optim_wrapper.optimizer.lr == 0.01
+    assert cfg.model.test_cfg == dict(beta=8.0, logt=6)
+    assert cfg.model.head.get('norm_cfg') is None
+    model = MODELS.build(dict(cfg.model, backbone=dict(
+        type='ResNetV1c', depth=18, out_indices=(1, 2, 3), strides=(1, 2, 1,
+                                                                    1),
+        dilations=(1, 1, 2, 4)), head=dict(cfg.model.head, in_channels=(
+            128, 256, 512))))
+    # PSA's head: projections and a mixing conv, no normalisation layer
+    assert not [m for m in model.head.modules()
+                if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d))]
+
+
+def test_item11_tool_defaults():
+    from hfpl_mm.apis.affinity import AFFINITY_ALPHAS, RANDOM_WALK_BG_POWER
+    assert AFFINITY_ALPHAS == (1.0, 24.0)
+    assert RANDOM_WALK_BG_POWER == 6.0
+    net = MODELS.build(dict(
+        type='AffinityNet',
+        backbone=dict(type='ResNetV1c', depth=18, out_indices=(1, 2, 3)),
+        head=dict(type='AffinityHead', in_channels=(128, 256, 512))))
+    assert net.test_cfg == dict(beta=8.0, logt=6)
+    assert net.band == 4  # radius 5
+
+
+def test_item10_border_band_pairs():
+    # 6x6 map, radius 3 -> band 2: "from" pixels are rows 0..3, cols 2..3
+    (ri, ci), (rj, cj) = pair_slices(6, 6, 1, -2, band=2)
+    idx = torch.arange(36).view(6, 6)
+    assert idx[ri, ci].flatten().tolist() == [2, 3, 8, 9, 14, 15, 20, 21]
+    assert idx[rj, cj].flatten().tolist() == [6, 7, 12, 13, 18, 19, 24, 25]
+    # every offset uses the same "from" set
+    for a, b in half_disk_offsets(3):
+        (ri2, ci2), _ = pair_slices(6, 6, a, b, band=2)
+        assert (ri2, ci2) == (ri, ci)
+    # the random walk's matrix: a pixel of the band gets affinities only as
+    # the "to" end of pairs; the top-left one is the "to" end of none
+    # (offsets (0, b) have b > 0, other offsets move down)
+    feats = torch.zeros(1, 1, 6, 6)
+    dense = transition_matrix(feats, 3, 1.0, band=2).to_dense()
+    full = transition_matrix(feats, 3, 1.0).to_dense()
+    corner = 0
+    assert (dense[corner] > 0).sum() == 1  # itself only
+    assert (full[corner] > 0).sum() > 1
+    # training labels over the same pairs
+    label = torch.zeros(1, 6, 6, dtype=torch.long)
+    per = affinity_labels(label, 3, band=2)
+    assert all(bg.sum() == 8 for bg, _, _ in per)
+
+
+def test_item10_random_walk_input_is_avg_pooled(monkeypatch):
+    import hfpl_mm.models.segmentors.affinity_net as mod
+    cfg = Config.fromfile(
+        f'{REPO}/configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-'
+        '128x128.py')
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    model.eval()
+    seen = {}
+
+    def spy(cams, trans, steps):
+        seen['cams'], seen['steps'] = cams.clone(), steps
+        return cams
+
+    monkeypatch.setattr(mod, 'random_walk', spy)
+    cams = torch.rand(2, 20, 27)  # 20 x 27: padded to 24 x 32
+    with torch.no_grad():
+        out = model.refine(torch.randn(1, 3, 20, 27), cams)
+    padded = torch.zeros(2, 24, 32)
+    padded[:, :20, :27] = cams
+    want = F.avg_pool2d(padded[None], 8, 8)[0]
+    torch.testing.assert_close(seen['cams'], want)
+    assert seen['steps'] == 2**6
+    assert out.shape == (2, 20, 27)
+    # identity walk: upsampling the pooled map to 24 x 32 and cropping
+    up = F.interpolate(want[None], (24, 32), mode='bilinear',
+                       align_corners=False)[0, :, :20, :27]
+    torch.testing.assert_close(out, up)
