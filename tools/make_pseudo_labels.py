@@ -3,14 +3,19 @@
 
     python tools/make_pseudo_labels.py CONFIG CHECKPOINT --split train \
         --out-dir work_dirs/pseudo/train [--scales 0.5 1 1.5 2] [--no-flip] \
-        [--bg-mode threshold --bg-threshold 0.15 | --bg-mode power --bg-power 16] \
+        [--bg-mode threshold --bg-threshold 0.26 | --bg-mode power --bg-power 16] \
         [--crf] [--save-cams] [--resume] [--overwrite] [--launcher pytorch]
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
@@ -26,9 +31,14 @@ def parse_args():
                    default=[0.5, 1.0, 1.5, 2.0])
     p.add_argument('--no-flip', action='store_true')
     p.add_argument('--bg-mode', choices=['threshold', 'power'],
-                   default='threshold')
-    p.add_argument('--bg-threshold', type=float, default=0.15)
-    p.add_argument('--bg-power', type=float, default=16.0)
+                   help="background rule (default: the config's "
+                   'model.test_cfg.bg_mode)')
+    p.add_argument('--bg-threshold', type=float,
+                   help="constant background score (default: the config's "
+                   'model.test_cfg.bg_threshold, 0.26 unless set)')
+    p.add_argument('--bg-power', type=float,
+                   help="background (1 - max fg) ** power (default: the "
+                   "config's model.test_cfg.bg_power)")
     p.add_argument('--crf', action='store_true',
                    help='refine with a dense CRF (pydensecrf2)')
     p.add_argument('--save-cams', action='store_true',
@@ -52,28 +62,27 @@ def main():
     from hfpl_mm.apis.runner import build_cam_inference
     from hfpl_mm.apis import generate_pseudo_labels
     cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    from hfpl_mm.utils.config import merge_cfg_options
+    merge_cfg_options(cfg, args.cfg_options)
+    bg = {
+        k: getattr(args, k)
+        for k in ('bg_mode', 'bg_threshold', 'bg_power')
+        if getattr(args, k) is not None
+    }
     model, loader = build_cam_inference(
         cfg, args.checkpoint, args.split, args.data_root, args.scales,
-        not args.no_flip, args.launcher)
+        not args.no_flip, args.launcher, test_cfg=bg)
+    # the data, the model's test_cfg and the checkpoint's digest are added
+    # by generate_pseudo_labels
     settings = dict(
         config=osp.abspath(args.config),
         checkpoint=osp.abspath(args.checkpoint),
-        split=args.split,
-        scales=args.scales,
-        flip=not args.no_flip,
-        bg_mode=args.bg_mode,
-        bg_threshold=args.bg_threshold,
-        bg_power=args.bg_power,
+        cfg_options=args.cfg_options,
         crf=args.crf)
     counts = generate_pseudo_labels(
         model,
         loader,
         args.out_dir,
-        bg_mode=args.bg_mode,
-        bg_threshold=args.bg_threshold,
-        bg_power=args.bg_power,
         save_cams=args.save_cams,
         resume=args.resume,
         crf={} if args.crf else None,

@@ -36,6 +36,10 @@ install_package() {
   local where
   where="$(cd / && "$VPY" -P -c 'import os, hfpl_mm; print(os.path.dirname(os.path.dirname(os.path.realpath(hfpl_mm.__file__))))' 2>/dev/null || true)"
   if [ "$where" != "$(realpath "$REPO")" ]; then
+    # the environment is shared by every clone on this machine: its editable
+    # install serves plain `import hfpl_mm` of the clone that ran this last;
+    # each clone's tools/*.py put their own checkout first on sys.path
+    [ -n "$where" ] && log "the environment's editable install served $where; it now serves $REPO (each clone's tools import their own hfpl_mm)"
     log "installing hfpl-mm from $REPO in editable mode"
     "$VPY" -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$REPO" >&2 \
       || die "editable install of $REPO failed"

@@ -5,9 +5,14 @@ segmentation models mIoU and contour F-score."""
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
@@ -15,6 +20,12 @@ def parse_args():
     parser.add_argument('config')
     parser.add_argument('checkpoint')
     parser.add_argument('--work-dir')
+    parser.add_argument(
+        '--non-strict',
+        action='store_true',
+        help='load a checkpoint whose keys do not match the model (default: '
+        'refuse missing or unexpected keys, e.g. a segmentation checkpoint on '
+        'a CAM config)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -30,13 +41,17 @@ def main():
     from hfpl_mm.utils.dist import destroy_distributed, setup_distributed
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    from hfpl_mm.utils.config import merge_cfg_options
+    merge_cfg_options(cfg, args.cfg_options)
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         './work_dirs', osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    if not osp.isfile(args.checkpoint):
+        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
+    cfg.load_from = None  # loaded below, strictly
     setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
+    runner.load_checkpoint(
+        args.checkpoint, map_location='cpu', strict=not args.non_strict)
     runner.test()
     destroy_distributed()
 

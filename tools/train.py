@@ -4,10 +4,15 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.runner import Runner
+
+# this clone's hfpl_mm first, whichever clone the shared environment's
+# editable install points at (see tools/setup_env.sh)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
@@ -21,6 +26,12 @@ def parse_args():
         help='resume from the latest checkpoint in the work_dir')
     parser.add_argument(
         '--amp', action='store_true', help='enable automatic mixed precision')
+    parser.add_argument(
+        '--allow-missing-pretrained',
+        action='store_true',
+        help='train from random initialisation where pretrained weights '
+        'named in the config cannot be loaded (default: stop with an error; '
+        'same as --cfg-options allow_missing_pretrained=True)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -43,8 +54,8 @@ def main():
     import hfpl_mm  # noqa: F401  (checks mmcv, allow-lists checkpoints)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    from hfpl_mm.utils.config import merge_cfg_options
+    merge_cfg_options(cfg, args.cfg_options)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:
@@ -58,9 +69,11 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
-    # offline / missing pretrained weights: warn and start from random init
-    from hfpl_mm.utils.pretrained import skip_unavailable_pretrained_cfg
-    skip_unavailable_pretrained_cfg(cfg.model)
+    # missing pretrained weights stop the run unless explicitly allowed
+    from hfpl_mm.utils.pretrained import check_pretrained
+    check_pretrained(
+        cfg.model, args.allow_missing_pretrained
+        or cfg.get('allow_missing_pretrained', False))
     # creates the process group first where mmengine cannot (CPU hosts)
     from hfpl_mm.utils.dist import destroy_distributed, setup_distributed
     setup_distributed(cfg, args.launcher)

@@ -9,14 +9,27 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
+from ..utils.safe_load import load_cls_labels
+
 NO_LABEL_POLICIES = ('skip', 'error')
 
 
 def read_split_file(ann_file: str) -> List[str]:
-    """Image ids of a split file, one per line; blank lines ignored."""
+    """Image ids of a split file, one per line (the whole line without its
+    surrounding white space, so an id may contain spaces); blank lines are
+    ignored, a repeated id is an error."""
     if not exists(ann_file):
         raise FileNotFoundError(f'split file {ann_file} does not exist')
-    ids = [line.split()[0] for line in list_from_file(ann_file) if line.strip()]
+    ids, seen = [], {}
+    for num, line in enumerate(list_from_file(ann_file), 1):
+        img_id = line.strip()
+        if not img_id:
+            continue
+        if img_id in seen:
+            raise ValueError(f'{ann_file}: image id {img_id!r} on line {num} '
+                             f'repeats line {seen[img_id]}')
+        seen[img_id] = num
+        ids.append(img_id)
     if not ids:
         raise ValueError(f'split file {ann_file} lists no images')
     return ids
@@ -58,7 +71,9 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
 
     Labels come from ``Annotations/<id>.xml`` (every ``<object>``), or from a
     ``cls_labels.npy`` dict ``{id: float[20]}`` when ``cls_label_file`` is
-    given. GT masks (``seg_map_path``) are attached when the file exists and
+    given (read without running code from it: see
+    :func:`hfpl_mm.utils.safe_load.load_cls_labels`). GT masks
+    (``seg_map_path``) are attached when the file exists and
     are used for evaluation only. ``gt_cls_label`` is a float32 multi-hot
     vector over the 20 foreground classes (background excluded).
 
@@ -130,20 +145,8 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
         path = self.cls_label_file
         if not osp.isabs(path) and self.data_root:
             path = osp.join(self.data_root, path)
-        if not exists(path):
-            raise FileNotFoundError(f'cls_label_file {path} does not exist')
-        table = np.load(path, allow_pickle=True)
-        if table.shape == ():
-            table = table.item()
-        if not isinstance(table, dict):
-            raise ValueError(f'{path}: expected a dict {{id: multi-hot}}')
-        n = len(self.fg_classes)
-        for key, vec in table.items():
-            if np.asarray(vec).shape != (n, ):
-                raise ValueError(f'{path}: label of {key} has shape '
-                                 f'{np.asarray(vec).shape}, expected ({n},)')
-            break
-        return table
+        # read without unpickling arbitrary objects; every entry checked
+        return load_cls_labels(path, len(self.fg_classes))
 
     def load_data_list(self) -> List[dict]:
         img_dir = self.data_prefix.get('img_path', '')

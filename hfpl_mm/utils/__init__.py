@@ -6,7 +6,6 @@ __all__ = [
     'allow_mmengine_checkpoints', 'check_mmcv', 'checkpoint_safe_globals',
     'stack_cls_labels'
 ]
-from .pretrained import (skip_unavailable_pretrained,  # noqa: E402
-                         skip_unavailable_pretrained_cfg)
+from .pretrained import check_pretrained  # noqa: E402
 
-__all__ += ['skip_unavailable_pretrained', 'skip_unavailable_pretrained_cfg']
+__all__ += ['check_pretrained']

@@ -35,25 +35,96 @@ def check_mmcv() -> None:
             f'{SETUP_HINT}') from e
 
 
+#: The statistics an mmengine checkpoint pickles for its HistoryBuffers.
+HISTORY_STATISTICS = ('min', 'max', 'current', 'mean')
+
+
 def history_buffer_getattr(obj, name: str):
     """The only ``getattr`` an mmengine checkpoint may run while loading.
 
     ``HistoryBuffer.__getstate__`` pickles its statistics functions, which
     pickle stores as ``getattr(HistoryBuffer, 'min')`` and so on. Allowing
     the builtin ``getattr`` would let a checkpoint read any attribute of any
-    allowed object; this stand-in serves only registered HistoryBuffer
-    statistics and refuses everything else.
+    allowed object; this stand-in serves exactly the four built-in
+    statistics (:data:`HISTORY_STATISTICS`) and refuses everything else
+    (``__init__``, custom registered names, ...).
     """
     import pickle
 
     from mmengine.logging.history_buffer import HistoryBuffer
-    allowed = {'min', 'max', 'current', 'mean'}
-    allowed.update(HistoryBuffer._statistics_methods)  # registered ones
-    if obj is HistoryBuffer and name in allowed:
+    if obj is HistoryBuffer and name in HISTORY_STATISTICS:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'checkpoint asks for getattr({obj!r}, {name!r}); only HistoryBuffer '
-        'statistics methods are allowed when loading with weights_only=True')
+        f'statistics {HISTORY_STATISTICS} are allowed')
+
+
+def _history_buffer_setstate(self, state: dict) -> None:
+    """``HistoryBuffer.__setstate__`` that refuses a checkpoint mapping a
+    statistic to another function: mmengine's own would copy the mapping
+    into the class-wide table (a crafted checkpoint could make every
+    logger's 'mean' return the max, process-wide)."""
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    methods = state.pop('statistics_methods', {})
+    for name, fn in methods.items():
+        if name not in HISTORY_STATISTICS or fn is not getattr(
+                HistoryBuffer, name):
+            raise pickle.UnpicklingError(
+                f'checkpoint maps HistoryBuffer statistic {name!r} to {fn!r}')
+    self._set_default_statistics()
+    self.__dict__.update(state)
+
+
+class _WeightsOnlyTorch:
+    """Stands for the ``torch`` module inside mmengine's checkpoint module:
+    everything is torch's, except that ``load`` always passes
+    ``weights_only=True`` explicitly (so neither an old torch default nor
+    ``TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD=1`` turns it into a full unpickle)
+    and refuses a caller asking for ``weights_only=False``."""
+
+    def __getattr__(self, name: str):
+        import torch
+        return getattr(torch, name)
+
+    @staticmethod
+    def load(f, *args, weights_only: bool = True, **kwargs):
+        import pickle
+
+        import torch
+        if weights_only is not True:
+            raise pickle.UnpicklingError(
+                'hfpl-mm loads checkpoints with weights_only=True only')
+        return torch.load(f, *args, weights_only=True, **kwargs)
+
+
+def _load_url_weights_only(url: str, model_dir=None, map_location=None,
+                           progress: bool = True, check_hash: bool = False,
+                           file_name=None):
+    """mmengine's ``load_url`` (torch.hub's, whose default is a full
+    unpickle) with ``weights_only=True``."""
+    from torch.hub import load_state_dict_from_url
+    return load_state_dict_from_url(
+        url,
+        model_dir=model_dir,
+        map_location=map_location,
+        progress=progress,
+        check_hash=check_hash,
+        file_name=file_name,
+        weights_only=True)
+
+
+def force_weights_only_loading() -> None:
+    """Make every checkpoint load of mmengine weights-only, in one place:
+    local files, model-zoo names and URLs (``load_checkpoint``, ``--resume``,
+    ``init_cfg=dict(type='Pretrained')``), and guard HistoryBuffer's state.
+    """
+    from mmengine.logging.history_buffer import HistoryBuffer
+    from mmengine.runner import checkpoint
+    checkpoint.torch = _WeightsOnlyTorch()
+    checkpoint.load_url = _load_url_weights_only
+    HistoryBuffer.__setstate__ = _history_buffer_setstate
 
 
 def checkpoint_safe_globals() -> list:
@@ -84,7 +155,9 @@ def checkpoint_safe_globals() -> list:
 
 
 def allow_mmengine_checkpoints() -> None:
-    """Register :func:`checkpoint_safe_globals` with torch (torch >= 2.4)."""
+    """Register :func:`checkpoint_safe_globals` with torch (torch >= 2.4)
+    and force weights-only loading (:func:`force_weights_only_loading`)."""
     import torch.serialization as ts
     if hasattr(ts, 'add_safe_globals'):
         ts.add_safe_globals(checkpoint_safe_globals())
+    force_weights_only_loading()

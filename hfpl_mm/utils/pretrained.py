@@ -1,82 +1,138 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
+"""Pretrained weights named in a config that cannot be had.
+
+By default a missing checkpoint (a typo in the path, no network for a URL
+that is not cached) stops training with an error naming the file, as
+MMSegmentation does. ``allow_missing_pretrained=True`` (a config field, in
+every hfpl-mm config through ``_base_/default_runtime.py``; the CPU default
+configs set it) drops such entries with a warning, and the model starts from
+random initialisation.
+"""
 import logging
+import os
 import os.path as osp
+from typing import Optional
+from urllib.parse import urlparse
 
-import torch.nn as nn
 from mmengine.logging import print_log
-from mmengine.runner.checkpoint import CheckpointLoader
+
+DOWNLOAD_TIMEOUT = 30  # seconds without an answer before a download fails
+OPT_IN = ('--cfg-options allow_missing_pretrained=True (train from random '
+          'initialisation instead)')
 
 
-def _is_pretrained(cfg) -> bool:
-    return isinstance(cfg, dict) and cfg.get('type') == 'Pretrained'
-
-
-def pretrained_unavailable_reason(checkpoint: str):
-    """None when ``checkpoint`` can be loaded, else why not."""
-    if '://' not in checkpoint:
-        return None if osp.isfile(checkpoint) else 'no such file'
-    try:  # URL / open-mmlab:// etc.: served from the cache when present
-        CheckpointLoader.load_checkpoint(
-            checkpoint, map_location='cpu', logger='silent')
-    except Exception as e:  # offline, 404, corrupt download, ...
-        return f'{type(e).__name__}: {e}'
+def _resolve_remote(checkpoint: str) -> Optional[str]:
+    """The http(s) URL or local path a ``scheme://name`` checkpoint stands
+    for (mmengine's model zoos), or None when unknown."""
+    if checkpoint.startswith(('http://', 'https://')):
+        return checkpoint
+    from mmengine.runner import checkpoint as ck
+    for prefix, table in (('open-mmlab://', 'get_external_models'),
+                          ('openmmlab://', 'get_external_models'),
+                          ('mmcls://', 'get_mmcls_models'),
+                          ('torchvision://', 'get_torchvision_models')):
+        if checkpoint.startswith(prefix) and hasattr(ck, table):
+            name = checkpoint[len(prefix):]
+            models = getattr(ck, table)()
+            if prefix in ('open-mmlab://', 'openmmlab://'):
+                name = ck.get_deprecated_model_names().get(name, name)
+            url = models.get(name)
+            if url and not url.startswith(('http://', 'https://')):
+                return osp.join(ck._get_mmengine_home(), url)
+            return url
     return None
 
 
-def skip_unavailable_pretrained(model: nn.Module) -> int:
-    """Drop ``init_cfg=dict(type='Pretrained', ...)`` entries whose
-    checkpoint cannot be loaded, with a warning naming it, so that a model
-    configured with the usual pretrained weights still builds and trains
-    (from random init) on a machine without them.
+def _cached(url: str) -> Optional[str]:
+    """Where torch.hub keeps a downloaded ``url`` (mmengine loads URLs
+    through it), if it is there."""
+    from torch.hub import get_dir
+    path = osp.join(get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
+    return path if osp.isfile(path) else None
+
+
+def pretrained_unavailable_reason(checkpoint: str) -> Optional[str]:
+    """None when ``checkpoint`` can be loaded, else why not. Nothing is
+    loaded into memory: a local file must exist; a URL (or a model-zoo name)
+    must be in torch.hub's cache or be downloaded into it now (where
+    mmengine's loader then finds it).
+
+    Args:
+        checkpoint (str): A path, URL or ``open-mmlab://``-style name.
+    """
+    if '://' not in checkpoint:
+        return None if osp.isfile(checkpoint) else 'no such file'
+    target = _resolve_remote(checkpoint)
+    if target is None:
+        return None  # another backend (s3, pavi, ...): let mmengine try
+    if not target.startswith(('http://', 'https://')):
+        return None if osp.isfile(target) else f'no such file {target}'
+    if _cached(target):
+        return None
+    import socket
+
+    from torch.hub import download_url_to_file, get_dir
+    dst = osp.join(get_dir(), 'checkpoints',
+                   osp.basename(urlparse(target).path))
+    os.makedirs(osp.dirname(dst), exist_ok=True)
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # no hang without network
+    try:
+        download_url_to_file(target, dst, progress=False)
+    except Exception as e:  # offline, 404, ...
+        return f'cannot download {target}: {type(e).__name__}: {e}'
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+    return None
+
+
+def check_pretrained(model_cfg: dict, allow_missing: bool = False) -> int:
+    """Check every ``pretrained=...`` and ``init_cfg=dict(type='Pretrained',
+    ...)`` entry of a model config.
+
+    Args:
+        model_cfg (dict): The model config; entries are dropped in place when
+            ``allow_missing``.
+        allow_missing (bool): Drop an unavailable entry with a warning (the
+            model part starts from random init) instead of raising.
+            Defaults to False.
 
     Returns:
         int: How many entries were dropped.
+
+    Raises:
+        FileNotFoundError: An entry cannot be loaded and ``allow_missing`` is
+            False; the message names the file and the model part.
     """
     dropped = 0
-    for name, module in model.named_modules():
-        cfg = getattr(module, 'init_cfg', None)
-        cfgs = cfg if isinstance(cfg, list) else [cfg]
-        keep = []
-        for c in cfgs:
-            reason = (
-                pretrained_unavailable_reason(c['checkpoint'])
-                if _is_pretrained(c) else None)
-            if reason is None:
-                keep.append(c)
-                continue
-            dropped += 1
-            _warn(c['checkpoint'], name or type(module).__name__, reason)
-        if len(keep) != len(cfgs):
-            module.init_cfg = (keep if isinstance(cfg, list) else
-                               (keep[0] if keep else None))
-    return dropped
 
-
-def skip_unavailable_pretrained_cfg(model_cfg: dict) -> int:
-    """Config-level twin of :func:`skip_unavailable_pretrained` for models
-    that do not call it themselves (e.g. mmseg's ``EncoderDecoder``): drops
-    ``pretrained=...`` and ``init_cfg=dict(type='Pretrained', ...)`` entries
-    of ``model_cfg`` (in place) whose checkpoint cannot be loaded, with a
-    warning each. Returns how many were dropped."""
-    dropped = 0
+    def handle(ckpt: str, where: str) -> bool:
+        nonlocal dropped
+        reason = pretrained_unavailable_reason(ckpt)
+        if reason is None:
+            return False
+        if not allow_missing:
+            raise FileNotFoundError(
+                f'pretrained weights {ckpt} for {where} cannot be loaded '
+                f'({reason}); fix the path, or pass {OPT_IN}')
+        dropped += 1
+        print_log(
+            f'pretrained weights {ckpt} for {where} are unavailable '
+            f'({reason}); allow_missing_pretrained=True: it starts from '
+            'random initialisation',
+            logger='current',
+            level=logging.WARNING)
+        return True
 
     def visit(node, path):
-        nonlocal dropped
         if isinstance(node, dict):
             ckpt = node.get('pretrained')
-            if isinstance(ckpt, str):
-                reason = pretrained_unavailable_reason(ckpt)
-                if reason:
-                    node['pretrained'] = None
-                    dropped += 1
-                    _warn(ckpt, path or 'model', reason)
+            if isinstance(ckpt, str) and handle(ckpt, path or 'model'):
+                node['pretrained'] = None
             init = node.get('init_cfg')
-            if _is_pretrained(init):
-                reason = pretrained_unavailable_reason(init['checkpoint'])
-                if reason:
-                    node['init_cfg'] = None
-                    dropped += 1
-                    _warn(init['checkpoint'], path or 'model', reason)
+            if (isinstance(init, dict) and init.get('type') == 'Pretrained'
+                    and handle(init['checkpoint'], path or 'model')):
+                node['init_cfg'] = None
             for k, v in node.items():
                 visit(v, f'{path}.{k}' if path else k)
         elif isinstance(node, list):
@@ -85,11 +141,3 @@ def skip_unavailable_pretrained_cfg(model_cfg: dict) -> int:
 
     visit(model_cfg, '')
     return dropped
-
-
-def _warn(checkpoint: str, where: str, reason: str) -> None:
-    print_log(
-        f'pretrained weights {checkpoint} for {where} are unavailable '
-        f'({reason}); it starts from random initialisation',
-        logger='current',
-        level=logging.WARNING)

@@ -28,3 +28,5 @@ val_evaluator = [
     dict(type='ContourFMetric'),
 ]
 test_evaluator = val_evaluator
+# before training: every pseudo-label value fits the heads' num_classes
+custom_hooks = [dict(type='PseudoLabelClassCheckHook')]

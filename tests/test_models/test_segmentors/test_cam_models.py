@@ -132,27 +132,21 @@ def test_mmpretrain_backbone_mix():
     assert math.isfinite(float(losses['decode.loss_cls']))
 
 
-def test_pretrained_unavailable_is_skipped(tmp_path):
-    cfg = Config.fromfile(osp.join(REPO, PAIRS['cam'][0]))
-    model_cfg = shrink_model(cfg.model.to_dict(), 64)
-    missing = str(tmp_path / 'missing.pth')
-    model_cfg['backbone']['init_cfg'] = dict(type='Pretrained',
-                                             checkpoint=missing)
-    model = MODELS.build(model_cfg)
-    model.init_weights()  # warns, does not raise
-    assert model.backbone.init_cfg is None
-
-
-def test_pretrained_unavailable_dropped_from_config(tmp_path):
-    from hfpl_mm.utils.pretrained import skip_unavailable_pretrained_cfg
+def test_pretrained_unavailable_stops_unless_allowed(tmp_path):
+    """Issue 15, item 15, on a real stage-3 config: mmseg's ``pretrained``
+    and a backbone ``init_cfg`` that cannot be loaded."""
+    from hfpl_mm.utils.pretrained import check_pretrained
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/deeplab/deeplabv3plus_r101-d8_4xb4-20k_'
                  'voc12aug-pseudo-512x512.py'))
+    assert cfg.allow_missing_pretrained is False  # the documented field
     model = cfg.model.to_dict()
     model['pretrained'] = str(tmp_path / 'missing.pth')
     model['backbone']['init_cfg'] = dict(
         type='Pretrained', checkpoint=str(tmp_path / 'gone.pth'))
-    assert skip_unavailable_pretrained_cfg(model) == 2
+    with pytest.raises(FileNotFoundError, match='missing.pth for model'):
+        check_pretrained(model)
+    assert check_pretrained(model, allow_missing=True) == 2
     assert model['pretrained'] is None and model['backbone']['init_cfg'] is None
 
 

@@ -1,0 +1,3 @@
+from .hooks import PseudoLabelClassCheckHook
+
+__all__ = ['PseudoLabelClassCheckHook']

@@ -1,0 +1,3 @@
+from .label_check_hook import PseudoLabelClassCheckHook
+
+__all__ = ['PseudoLabelClassCheckHook']

@@ -1,0 +1,168 @@
+"""Issue 15, items 4-7, 9 and 11: stage 2 never keeps stale or partial
+outputs, and one bad image does not stop the run."""
+import json
+import os
+import os.path as osp
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from helpers import REPO, SYNTH_CAM
+from PIL import Image
+
+
+def run_tool(*args, check=True):
+    out = subprocess.run([sys.executable, *args], cwd=REPO,
+                         capture_output=True, text=True, timeout=600)
+    if check and out.returncode != 0:
+        raise AssertionError(out.stdout[-3000:] + out.stderr[-3000:])
+    return out
+
+
+def make_labels(root, ckpt, out, *extra, check=True):
+    return run_tool('tools/make_pseudo_labels.py', SYNTH_CAM, ckpt,
+                    '--split', 'val', '--data-root', root, '--out-dir', out,
+                    '--scales', '1.0', *extra, check=check)
+
+
+@pytest.fixture
+def data_copy(synthetic_voc, tmp_path):
+    root = str(tmp_path / 'synth')
+    shutil.copytree(synthetic_voc, root)
+    return root
+
+
+def test_resume_rewrites_a_lost_archive(data_copy, checkpoint, tmp_path):
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out, '--save-cams')
+    os.remove(osp.join(out, 'synth_00009.npz'))  # lost to a kill
+    res = make_labels(data_copy, checkpoint, out, '--save-cams', '--resume')
+    assert 'written 1, skipped 3, failed 0' in res.stdout
+    assert osp.isfile(osp.join(out, 'synth_00009.npz'))
+
+
+def test_stale_temporary_files(data_copy, checkpoint, tmp_path):
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out, '--save-cams')
+    # what a kill mid-write leaves behind
+    for name in ('.synth_00008.png.tmp-123', '.synth_00008.npz.tmp-123'):
+        with open(osp.join(out, name), 'wb') as f:
+            f.write(b'partial')
+    gt = osp.join(data_copy, 'SegmentationClass')
+    # readers ignore them
+    res = run_tool('tools/eval_pseudo_labels.py', out, gt, '--skip-absent')
+    assert 'images: 4' in res.stdout
+    aff = str(tmp_path / 'aff')
+    res = run_tool('tools/make_affinity_labels.py', out,
+                   osp.join(data_copy, 'JPEGImages'), '--out-dir', aff,
+                   '--no-crf')
+    assert sorted(os.listdir(aff)) == [
+        f'synth_{i:05d}.npz' for i in range(8, 12)
+    ]
+    # and the next run removes them
+    make_labels(data_copy, checkpoint, out, '--save-cams', '--resume')
+    assert not [n for n in os.listdir(out) if n.startswith('.')]
+
+
+def test_manifest_covers_data_and_checkpoint(data_copy, checkpoint,
+                                             tmp_path):
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out)
+    manifest = json.load(open(osp.join(out, 'pseudo_labels.json')))
+    settings = manifest['settings']
+    assert settings['data_root'] == osp.abspath(data_copy)
+    assert settings['ann_file'].endswith('ImageSets/Segmentation/val.txt')
+    assert len(settings['checkpoint_sha256']) == 64
+    # the config's background threshold when the CLI gives none
+    assert settings['test_cfg']['bg_threshold'] == 0.26
+
+    # another data root: refused, even with --resume
+    other = str(tmp_path / 'other')
+    shutil.copytree(data_copy, other)
+    res = make_labels(other, checkpoint, out, '--resume', check=False)
+    assert res.returncode != 0 and 'data_root' in res.stderr
+    # a retrained checkpoint at the same path: refused
+    ckpt = str(tmp_path / 'model.pth')
+    shutil.copy(checkpoint, ckpt)
+    out2 = str(tmp_path / 'pl2')
+    make_labels(data_copy, ckpt, out2)
+    with open(ckpt, 'ab') as f:
+        f.write(b'\0')  # new content, same path
+    res = make_labels(data_copy, ckpt, out2, '--resume', check=False)
+    assert res.returncode != 0 and 'checkpoint_sha256' in res.stderr
+    # cfg-options change the signature too
+    res = make_labels(data_copy, checkpoint, out, '--resume', '--cfg-options',
+                      'model.test_cfg.bg_power=3', check=False)
+    assert res.returncode != 0 and 'cfg_options' in res.stderr
+
+
+def test_overwrite_removes_the_previous_run(data_copy, checkpoint, tmp_path):
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out, '--save-cams')
+    with open(osp.join(data_copy, 'ImageSets/Segmentation/two.txt'),
+              'w') as f:
+        f.write('synth_00000\nsynth_00001\n')
+    run_tool('tools/make_pseudo_labels.py', SYNTH_CAM, checkpoint,
+             '--split', 'two', '--data-root', data_copy, '--out-dir', out,
+             '--scales', '1.0', '--overwrite')
+    assert sorted(n for n in os.listdir(out) if not n.endswith('.json')) == [
+        'synth_00000.png', 'synth_00001.png'
+    ]
+
+
+def test_folder_without_manifest_is_not_written(data_copy, checkpoint,
+                                                tmp_path):
+    out = tmp_path / 'mine'
+    out.mkdir()
+    (out / 'notes.txt').write_text('keep me')
+    res = make_labels(data_copy, checkpoint, str(out), '--overwrite',
+                      check=False)
+    assert res.returncode != 0 and 'not a pseudo-label folder' in res.stderr
+    assert (out / 'notes.txt').read_text() == 'keep me'
+
+
+def test_bad_images_fail_alone(data_copy, checkpoint, tmp_path):
+    jpg = osp.join(data_copy, 'JPEGImages')
+    # a truncated JPEG (OpenCV would decode it with blank rows) and garbage
+    data = open(osp.join(jpg, 'synth_00009.jpg'), 'rb').read()
+    with open(osp.join(jpg, 'synth_00009.jpg'), 'wb') as f:
+        f.write(data[:len(data) // 2])
+    with open(osp.join(jpg, 'synth_00010.jpg'), 'wb') as f:
+        f.write(b'not an image')
+    out = str(tmp_path / 'pl')
+    res = make_labels(data_copy, checkpoint, out, check=False)
+    assert res.returncode != 0  # failures are reported in the exit code
+    assert 'written 2, skipped 0, failed 2' in res.stdout
+    assert 'synth_00009.jpg: truncated or damaged image' in res.stdout
+    assert 'synth_00010.jpg' in res.stdout
+    assert sorted(os.listdir(out)) == [
+        'pseudo_labels.json', 'synth_00008.png', 'synth_00011.png'
+    ]
+
+
+def test_truncated_jpeg_named_in_training(synthetic_voc, tmp_path):
+    from mmcv.transforms import Compose
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    src = osp.join(synthetic_voc, 'JPEGImages', 'synth_00000.jpg')
+    data = open(src, 'rb').read()
+    bad = str(tmp_path / 'cut.jpg')
+    with open(bad, 'wb') as f:
+        f.write(data[:len(data) * 2 // 3])
+    import cv2
+    assert cv2.imread(bad) is not None  # OpenCV alone does not notice
+    load = Compose([dict(type='LoadCheckedImageFromFile')])
+    with pytest.raises(IOError, match='cut.jpg: truncated'):
+        load(dict(img_path=bad))
+    good = load(dict(img_path=src))
+    assert good['img'].shape == (64, 64, 3)
+    # a JPEG with bytes after its end marker is still fine
+    padded = str(tmp_path / 'padded.jpg')
+    with open(padded, 'wb') as f:
+        f.write(data + b'trailer')
+    assert load(dict(img_path=padded))['img'].shape == (64, 64, 3)
+    Image.open(padded).load()
+    np.testing.assert_array_equal(
+        load(dict(img_path=padded))['img'], good['img'])
