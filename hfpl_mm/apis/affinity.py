@@ -10,6 +10,7 @@ import torch
 from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.affinity import affinity_label_from_scores
+from ..utils.atomic import remove_stale_tmp
 from ..utils.crf import dense_crf_probs
 from ..utils.image import read_image
 from .evaluate import list_stems, load_cam_archive
@@ -108,6 +109,7 @@ def make_affinity_labels(cam_dir: str,
         int: The number of files written.
     """
     os.makedirs(out_dir, exist_ok=True)
+    remove_stale_tmp(out_dir)
     stems = list_stems(cam_dir, '.npz')
     bar = ProgressBar(len(stems))
     for stem in stems:
@@ -151,6 +153,7 @@ def refine_with_random_walk(model,
         dict: ``written`` and ``skipped`` counts.
     """
     os.makedirs(out_dir, exist_ok=True)
+    remove_stale_tmp(out_dir)
     pal = palette_bytes(palette)
     device = next(model.parameters()).device
     counts = dict(written=0, skipped=0)

@@ -56,6 +56,9 @@ class COCOWeakDataset(WeakLabelMixin, BaseSegDataset):
         ann_file (str): COCO instances JSON.
         no_label (str): 'skip' or 'error' for images without instances.
             Defaults to 'skip'.
+        check_images (bool): Open every image's header at build, so an
+            unreadable file is named before training starts.
+            Defaults to True.
     """
     METAINFO = dict(
         classes=('background', ) + COCO_CLASSES, palette=_palette(81))
@@ -65,9 +68,11 @@ class COCOWeakDataset(WeakLabelMixin, BaseSegDataset):
                  data_prefix: dict = dict(
                      img_path='train2014', seg_map_path='mask/train2014'),
                  no_label: str = 'skip',
+                 check_images: bool = True,
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
         self.no_label = self._check_policy(no_label)
+        self.check_images = check_images
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -105,9 +110,7 @@ class COCOWeakDataset(WeakLabelMixin, BaseSegDataset):
         data_list, skipped = [], []
         for img in coco['images']:
             img_path = osp.join(img_dir, img['file_name'])
-            if not exists(img_path):
-                raise FileNotFoundError(
-                    f'{img_path}: image listed in {self.ann_file} is missing')
+            self._check_image(img_path, self.ann_file)
             if not labels[img['id']]:
                 self._handle_no_label(img_path, skipped)
                 continue

@@ -58,6 +58,22 @@ class WeakLabelMixin:
                 logger='current',
                 level=30)
 
+    def _check_image(self, img_path: str, ann_file: str) -> None:
+        """Fail at dataset build, naming the file, when a listed image is
+        missing or its header is not an image's (reads a few bytes; a
+        truncated body is caught when the image is loaded)."""
+        if not exists(img_path):
+            raise FileNotFoundError(
+                f'{img_path}: image listed in {ann_file} is missing')
+        if not self.check_images or '://' in img_path:
+            return
+        from PIL import Image
+        try:
+            with Image.open(img_path) as im:
+                im.size
+        except Exception as e:
+            raise IOError(f'{img_path}: not a readable image ({e})') from e
+
     def _check_policy(self, no_label: str) -> str:
         if no_label not in NO_LABEL_POLICIES:
             raise ValueError(f'no_label must be one of {NO_LABEL_POLICIES}, '
@@ -88,6 +104,9 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
             Defaults to 'skip'.
         ignore_difficult (bool): Drop objects marked difficult.
             Defaults to False.
+        check_images (bool): Open every image's header at build, so an
+            unreadable file is named before training starts.
+            Defaults to True.
     """
     METAINFO = PascalVOCDataset.METAINFO
 
@@ -100,6 +119,7 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
                  cls_label_file: Optional[str] = None,
                  no_label: str = 'skip',
                  ignore_difficult: bool = False,
+                 check_images: bool = True,
                  img_suffix: str = '.jpg',
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
@@ -107,6 +127,7 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
         self.cls_label_file = cls_label_file
         self.no_label = self._check_policy(no_label)
         self.ignore_difficult = ignore_difficult
+        self.check_images = check_images
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
@@ -156,9 +177,7 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
         data_list, skipped = [], []
         for img_id in read_split_file(self.ann_file):
             img_path = osp.join(img_dir, img_id + self.img_suffix)
-            if not exists(img_path):
-                raise FileNotFoundError(
-                    f'{img_path}: image listed in {self.ann_file} is missing')
+            self._check_image(img_path, self.ann_file)
             if npy is not None:
                 if img_id not in npy:
                     raise KeyError(f'{self.cls_label_file}: no label for '

@@ -148,3 +148,17 @@ def test_item15_train_tool(synthetic_voc, tmp_path):
     res = run_tool('tools/train.py', path, '--allow-missing-pretrained')
     assert res.returncode == 0, res.stderr[-2000:]
     assert 'starts from random initialisation' in res.stdout + res.stderr
+
+
+def test_item11_unreadable_image_named_at_dataset_build(synthetic_voc,
+                                                        tmp_path):
+    import shutil
+    root = tmp_path / 'data'
+    shutil.copytree(synthetic_voc, root)
+    (root / 'JPEGImages' / 'synth_00005.jpg').write_bytes(b'garbage')
+    cfg = dict(type='VOCWeakDataset', data_root=str(root),
+               ann_file='ImageSets/Segmentation/train.txt', pipeline=[])
+    with pytest.raises(IOError, match='synth_00005.jpg: not a readable '
+                       'image'):
+        DATASETS.build(cfg)
+    assert len(DATASETS.build(dict(cfg, check_images=False))) == 8
