@@ -1,6 +1,8 @@
 """Shared helpers of the test-suite: shrink a real config to tiny data."""
 import copy
 import os.path as osp
+import subprocess
+import sys
 
 from mmengine.config import Config
 
@@ -90,3 +92,14 @@ def tiny_train_cfg(config: str,
     cfg.env_cfg.cudnn_benchmark = False
     cfg.randomness = dict(seed=0)
     return cfg
+
+
+def run_tool(*args, check=True, **kwargs):
+    """Run ``python <args>`` in the repository; with ``check`` fail the test
+    with the tail of the output when it exits non-zero."""
+    out = subprocess.run([sys.executable, *args], cwd=REPO,
+                         capture_output=True, text=True, timeout=900,
+                         **kwargs)
+    if check and out.returncode != 0:
+        raise AssertionError(out.stdout[-3000:] + out.stderr[-3000:])
+    return out

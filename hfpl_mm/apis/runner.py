@@ -30,6 +30,8 @@ def inference_dataloader_cfg(cfg: Config,
         raise ValueError(f'--split {split!r}: give a split/annotation file '
                          f'for {ds["type"]}')
     # an unreadable image is marked, then counted as failed by stage 2
+    # (not refused when the dataset is built, as for training)
+    ds['check_images'] = False
     ds['pipeline'] = [
         dict(type='LoadCheckedImageFromFile', on_error='mark'),
         dict(type='PackWeakSegInputs')

@@ -33,6 +33,7 @@ class PseudoLabelDataset(BaseSegDataset):
         max_report (int): Bad files named in the error. Defaults to 10.
     """
     METAINFO = PascalVOCDataset.METAINFO
+    label_kind = 'pseudo-label'
 
     def __init__(self,
                  ann_file: str,
@@ -57,17 +58,25 @@ class PseudoLabelDataset(BaseSegDataset):
             **kwargs)
 
     def _check(self, img_path: str, seg_path: str, num_classes: int):
-        """None if the pair is fine, else the problem; records the largest
-        label value seen (``max_label``, ``max_label_file``)."""
+        """None if the pair is fine, else the problem."""
         if not osp.isfile(img_path):
             return f'{img_path}: image missing'
         if not osp.isfile(seg_path):
-            return f'{seg_path}: pseudo-label missing'
+            return f'{seg_path}: {self.label_kind} missing'
         if self.validate == 'none':
             return None
         try:
             with Image.open(img_path) as im:
                 img_size = im.size
+        except Exception as e:
+            return f'{img_path}: unreadable image ({e})'
+        return self._check_labels(seg_path, img_size, num_classes)
+
+    def _check_labels(self, seg_path: str, img_size: tuple,
+                      num_classes: int):
+        """Check one pseudo-label PNG against its image's (W, H); record the
+        largest label value seen (``max_label``, ``max_label_file``)."""
+        try:
             with Image.open(seg_path) as sm:
                 seg_size = sm.size
                 seg = np.array(sm) if self.validate == 'full' else None
@@ -141,6 +150,7 @@ class AffinityLabelDataset(PseudoLabelDataset):
     checked at start (readable without unpickling, maps of the image's size)
     unless ``validate='none'``.
     """
+    label_kind = 'affinity scores'
 
     def __init__(self,
                  ann_file: str,
@@ -153,19 +163,13 @@ class AffinityLabelDataset(PseudoLabelDataset):
             validate=validate,
             **kwargs)
 
-    def _check(self, img_path: str, seg_path: str, num_classes: int):
-        if not osp.isfile(img_path):
-            return f'{img_path}: image missing'
-        if not osp.isfile(seg_path):
-            return f'{seg_path}: affinity scores missing'
-        if self.validate == 'none':
-            return None
+    def _check_labels(self, seg_path: str, img_size: tuple,
+                      num_classes: int):
         try:
-            with Image.open(img_path) as im:
-                w, h = im.size
             arch = load_affinity_scores(seg_path)
         except (IOError, ValueError) as e:
             return str(e)
+        w, h = img_size
         if arch['la'].shape[1:] != (h, w):
             return (f'{seg_path}: score maps of {arch["la"].shape[1:]} but '
                     f'the image is {(h, w)} (H, W)')

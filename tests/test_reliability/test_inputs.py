@@ -1,16 +1,12 @@
 """Issue 15, items 8 and 12-15: mistakes in inputs and configs give clear
 errors instead of silent wrong results."""
 import os.path as osp
-import subprocess
-import sys
 
-import numpy as np
 import pytest
-from helpers import REPO, SYNTH_CAM, tiny_train_cfg
+from helpers import REPO, SYNTH_CAM, run_tool, tiny_train_cfg
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import DATASETS
-from PIL import Image
 
 from hfpl_mm.datasets.voc_weak import read_split_file
 from hfpl_mm.utils.config import merge_cfg_options
@@ -19,11 +15,6 @@ from hfpl_mm.utils.pretrained import check_pretrained
 init_default_scope('mmseg')
 SEG = ('configs/synthetic/deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-pseudo-'
        '128x128.py')
-
-
-def run_tool(*args):
-    return subprocess.run([sys.executable, *args], cwd=REPO,
-                          capture_output=True, text=True, timeout=600)
 
 
 def test_item8_test_tool_refuses_a_mismatched_checkpoint(
@@ -36,17 +27,18 @@ def test_item8_test_tool_refuses_a_mismatched_checkpoint(
     }
     other = str(tmp_path / 'other.pth')
     torch.save(state, other)
-    opts = ['--cfg-options', f'test_dataloader.dataset.data_root={synthetic_voc}',
-            'test_dataloader.num_workers=0',
-            'test_dataloader.persistent_workers=False',
-            'test_dataloader.dataset.ann_file=ImageSets/Segmentation/val.txt']
-    res = run_tool('tools/test.py', SYNTH_CAM, other, '--work-dir',
-                   str(tmp_path / 'w'), *opts)
+    opts = [
+        '--work-dir',
+        str(tmp_path / 'w'), '--cfg-options',
+        f'test_dataloader.dataset.data_root={synthetic_voc}',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False',
+        'test_dataloader.dataset.ann_file=ImageSets/Segmentation/val.txt'
+    ]
+    res = run_tool('tools/test.py', SYNTH_CAM, other, *opts, check=False)
     assert res.returncode != 0
     assert 'unexpected key' in res.stderr and 'missing keys' in res.stderr
-    res = run_tool('tools/test.py', SYNTH_CAM, other, '--work-dir',
-                   str(tmp_path / 'w'), '--non-strict', *opts)
-    assert res.returncode == 0, res.stderr[-2000:]
+    run_tool('tools/test.py', SYNTH_CAM, other, '--non-strict', *opts)
 
 
 def test_item12_split_ids_with_spaces(tmp_path):
@@ -109,7 +101,7 @@ def test_item14_cfg_options_typo():
                             'load_from': None})
     assert cfg.train_dataloader.batch_size == 1
     res = run_tool('tools/train.py', SYNTH_CAM, '--cfg-options',
-                   'trian_dataloader.batch_size=1')
+                   'trian_dataloader.batch_size=1', check=False)
     assert res.returncode != 0 and 'trian_dataloader' in res.stderr
 
 
@@ -142,11 +134,10 @@ def test_item15_train_tool(synthetic_voc, tmp_path):
         type='Pretrained', checkpoint=str(tmp_path / 'typo.pth'))
     path = str(tmp_path / 'cfg.py')
     cfg.dump(path)
-    res = run_tool('tools/train.py', path)
+    res = run_tool('tools/train.py', path, check=False)
     assert res.returncode != 0
     assert 'typo.pth for backbone cannot be loaded' in res.stderr
     res = run_tool('tools/train.py', path, '--allow-missing-pretrained')
-    assert res.returncode == 0, res.stderr[-2000:]
     assert 'starts from random initialisation' in res.stdout + res.stderr
 
 

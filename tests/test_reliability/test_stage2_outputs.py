@@ -4,21 +4,11 @@ import json
 import os
 import os.path as osp
 import shutil
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from helpers import REPO, SYNTH_CAM
+from helpers import SYNTH_CAM, run_tool
 from PIL import Image
-
-
-def run_tool(*args, check=True):
-    out = subprocess.run([sys.executable, *args], cwd=REPO,
-                         capture_output=True, text=True, timeout=600)
-    if check and out.returncode != 0:
-        raise AssertionError(out.stdout[-3000:] + out.stderr[-3000:])
-    return out
 
 
 def make_labels(root, ckpt, out, *extra, check=True):

@@ -1,11 +1,9 @@
 """make_affinity_labels -> AffinityNet training -> random-walk refinement."""
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
-from helpers import REPO, tiny_train_cfg
+from helpers import run_tool, tiny_train_cfg
 from mmengine.runner import Runner
 from PIL import Image
 
@@ -14,13 +12,6 @@ from hfpl_mm.datasets.transforms import (affinity_label_from_scores,
                                          load_affinity_scores)
 
 AFF = 'configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'
-
-
-def run_tool(*args):
-    out = subprocess.run([sys.executable, *args], cwd=REPO,
-                         capture_output=True, text=True, timeout=600)
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-    return out.stdout
 
 
 def test_confident_labels_hand_values():
@@ -47,7 +38,7 @@ def test_affinity_pipeline(synthetic_voc, tmp_path):
     aff_dir = str(tmp_path / 'aff')
     out = run_tool('tools/make_affinity_labels.py', str(cam_dir),
                    osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
-                   aff_dir)
+                   aff_dir).stdout
     assert 'wrote 12 affinity labels' in out
     arch = load_affinity_scores(osp.join(aff_dir, 'synth_00000.npz'))
     lab = affinity_label_from_scores(arch['la'], arch['ha'], arch['keys'])
@@ -69,12 +60,12 @@ def test_affinity_pipeline(synthetic_voc, tmp_path):
     refined = str(tmp_path / 'refined')
     out = run_tool('tools/refine_random_walk.py', AFF, ckpt, str(cam_dir),
                    osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
-                   refined, '--logt', '3')
+                   refined, '--logt', '3').stdout
     assert 'written 12, skipped 0' in out
     res = np.array(Image.open(osp.join(refined, 'synth_00000.png')))
     assert res.shape == gt.shape
     assert set(np.unique(res)) <= set(np.unique(gt))
     out = run_tool('tools/refine_random_walk.py', AFF, ckpt, str(cam_dir),
                    osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
-                   refined, '--resume')
+                   refined, '--resume').stdout
     assert 'written 0, skipped 12' in out

@@ -2,23 +2,12 @@
 import json
 import os
 import os.path as osp
-import subprocess
-import sys
 
 import numpy as np
-import pytest
-from helpers import REPO
+from helpers import run_tool
 from PIL import Image
 
 CONFIG = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
-
-
-def run_tool(*args, check=True):
-    out = subprocess.run([sys.executable, *args], cwd=REPO,
-                         capture_output=True, text=True, timeout=600)
-    if check and out.returncode != 0:
-        raise AssertionError(out.stdout[-3000:] + out.stderr[-3000:])
-    return out
 
 
 def test_make_eval_visualise(synthetic_voc, checkpoint, tmp_path):

@@ -45,17 +45,10 @@ val_dataloader = dict(
 # images with official masks), mIoU for background thresholds 0.00..0.59 and
 # the contour F-score; validation during training uses val.
 test_dataloader = dict(
-    batch_size=1,
-    num_workers=4,
-    persistent_workers=True,
-    sampler=dict(type='DefaultSampler', shuffle=False),
+    val_dataloader,
     dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file='ImageSets/Segmentation/train.txt',
-        data_prefix=dict(
-            img_path='JPEGImages', seg_map_path='SegmentationClass'),
-        pipeline=test_pipeline))
+        val_dataloader['dataset'],
+        ann_file='ImageSets/Segmentation/train.txt'))
 val_evaluator = [
     dict(type='CAMThresholdSweepMetric'),
     dict(type='ContourFMetric'),
