@@ -9,6 +9,7 @@ from typing import Dict, Optional, Sequence
 import numpy as np
 import torch
 from mmengine.dist import all_reduce, barrier, get_dist_info, is_main_process
+from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from PIL import Image
 
@@ -67,7 +68,7 @@ def _differences(old: dict, new: dict) -> str:
     return '; '.join(diff[:6]) or 'none recorded'
 
 
-def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> int:
+def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> None:
     """Create ``out_dir`` and its manifest (:data:`MANIFEST`).
 
     Temporary files a killed run left are removed. A folder holding another
@@ -79,15 +80,11 @@ def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> int:
         out_dir (str): The output folder.
         settings (dict): Everything the outputs depend on.
         overwrite (bool): Replace another run's output.
-
-    Returns:
-        int: The number of the previous run's files removed.
     """
     os.makedirs(out_dir, exist_ok=True)
     remove_stale_tmp(out_dir)
     path = osp.join(out_dir, MANIFEST)
     sig = run_signature(settings)
-    removed = 0
     if osp.exists(path):
         with open(path) as f:
             old = json.load(f)
@@ -99,10 +96,15 @@ def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> int:
                     f'{_differences(old.get("settings", {}), settings)}); '
                     'pass --overwrite to replace them or choose another '
                     '--out-dir')
-            for name in os.listdir(out_dir):
-                if name.endswith(OUTPUT_SUFFIXES):
-                    os.remove(osp.join(out_dir, name))
-                    removed += 1
+            old_files = [
+                n for n in os.listdir(out_dir) if n.endswith(OUTPUT_SUFFIXES)
+            ]
+            for name in old_files:
+                os.remove(osp.join(out_dir, name))
+            print_log(
+                f'--overwrite: removed {len(old_files)} files of the previous '
+                f'run in {out_dir}',
+                logger='current')
     elif [n for n in os.listdir(out_dir) if not n.startswith('.')]:
         raise FileExistsError(
             f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
@@ -111,7 +113,6 @@ def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> int:
     with atomic_write(path) as tmp, open(tmp, 'w') as f:
         json.dump(dict(signature=sig, settings=settings), f, indent=2,
                   default=str)
-    return removed
 
 
 def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,

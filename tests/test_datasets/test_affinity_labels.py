@@ -80,8 +80,8 @@ def test_bad_archive_named(tmp_path):
     with pytest.raises(ValueError, match='a.npz'):
         pipeline()(sample)
     # a pickled object array is refused, not executed
-    np.save(str(tmp_path / 'b.npy'), np.array([object()], dtype=object),
-            allow_pickle=True)
+    # (np.save pickles object arrays by default)
+    np.save(str(tmp_path / 'b.npy'), np.array([object()], dtype=object))
     bad = str(tmp_path / 'b.npz')
     with open(str(tmp_path / 'b.npy'), 'rb') as f, open(bad, 'wb') as g:
         g.write(f.read())
