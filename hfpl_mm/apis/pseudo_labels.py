@@ -13,10 +13,8 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from ..models.segmentors.cam_segmentor import cams_to_scores
 from ..utils.atomic import atomic_write, remove_stale_tmp
 from ..utils.crf import dense_crf
-from ..utils.labels import stack_cls_labels
 
 MANIFEST = 'pseudo_labels.json'
 OUTPUT_SUFFIXES = ('.png', '.npz')
@@ -145,10 +143,11 @@ def generate_pseudo_labels(model: torch.nn.Module,
                            progress: bool = True) -> Dict[str, int]:
     """Write one VOC-palette PNG per image (``<image stem>.png``).
 
-    The model's ``test_cfg`` is the one source of the inference settings:
-    ``scales`` and ``flip`` drive multi-scale inference, ``bg_mode``,
-    ``bg_threshold`` and ``bg_power`` the background score; CAMs are
-    restricted to the image-level labels. With ``save_cams`` the normalised
+    Scores come from the model's own ``test_step`` / ``predict``, so its
+    ``test_cfg`` is the one source of the inference settings: ``scales``
+    and ``flip`` drive multi-scale inference, ``bg_mode``, ``bg_threshold``
+    and ``bg_power`` the background score, ``use_gt_labels`` (default True)
+    restricts the CAMs to the image-level labels. With ``save_cams`` the normalised
     foreground scores of the present classes go to ``<stem>.npz`` (arrays
     ``keys``, ``cams``). Each rank handles its shard of the dataloader
     (mmengine's sampler); counts are summed over ranks.
@@ -210,14 +209,9 @@ def generate_pseudo_labels(model: torch.nn.Module,
             counts['skipped'] += len(stems)
         else:
             try:
-                batch = model.data_preprocessor(data, False)
-                cams = model.multiscale_cams(batch['inputs'])
-                labels = stack_cls_labels(batch['data_samples'], cams.device)
-                tc = model.test_cfg
-                scores = cams_to_scores(cams, labels, tc['bg_mode'],
-                                        tc['bg_threshold'], tc['bg_power'])
-                results = model.postprocess_result(scores,
-                                                   batch['data_samples'])
+                # the model's own inference path (test_cfg: scales, flip,
+                # background rule, restriction to the image labels)
+                results = model.test_step(data)
                 for res, files, sample in zip(results, owed, samples):
                     prob = res.seg_logits.data
                     label = prob.argmax(0).cpu().numpy()
