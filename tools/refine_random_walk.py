@@ -8,8 +8,6 @@ import argparse
 import os.path as osp
 import sys
 
-from mmengine.config import Config
-
 # this clone's hfpl_mm first, whichever clone the shared environment's
 # editable install points at (see tools/setup_env.sh)
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -33,28 +31,20 @@ def main():
     p.add_argument('--resume', action='store_true')
     p.add_argument('--img-suffix', default='.jpg')
     args = p.parse_args()
-    import torch
-    from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmseg.datasets import PascalVOCDataset
-    from mmseg.registry import MODELS
 
-    import hfpl_mm  # noqa: F401
+    from hfpl_mm.apis import init_model
     from hfpl_mm.apis.affinity import refine_with_random_walk
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    for key in ('beta', 'logt'):
-        if getattr(args, key) is not None:
-            cfg.model.setdefault('test_cfg', {})[key] = getattr(args, key)
-    model = MODELS.build(cfg.model)
-    if not osp.isfile(args.checkpoint):
-        raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
-    load_checkpoint(model, args.checkpoint, map_location='cpu', strict=True,
-                    logger='silent')
-    model.to('cuda' if torch.cuda.is_available() else 'cpu').eval()
+    model = init_model(
+        args.config, args.checkpoint,
+        test_cfg={
+            k: getattr(args, k)
+            for k in ('beta', 'logt') if getattr(args, k) is not None
+        })
+    # the palette of the data the model was trained on, VOC's otherwise
+    meta = getattr(model, 'dataset_meta', None) or PascalVOCDataset.METAINFO
     counts = refine_with_random_walk(model, args.cam_dir, args.img_dir,
-                                     args.out_dir,
-                                     PascalVOCDataset.METAINFO['palette'],
+                                     args.out_dir, meta['palette'],
                                      args.bg_power, args.img_suffix,
                                      args.resume)
     print(f'\n{args.out_dir}: written {counts["written"]}, skipped '

@@ -1,15 +1,14 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """Build a trained model and an inference dataloader from a config."""
 import copy
-import os.path as osp
 from typing import Optional, Sequence, Tuple
 
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.runner import Runner, load_checkpoint
+from mmengine.runner import Runner
 
 from ..utils.dist import init_distributed
+from .inference import init_model
 
 
 def inference_dataloader_cfg(cfg: Config,
@@ -50,7 +49,7 @@ def build_cam_inference(cfg: Config,
                         device: Optional[str] = None,
                         test_cfg: Optional[dict] = None
                         ) -> Tuple[torch.nn.Module, object]:
-    """(model in eval mode with the checkpoint loaded, dataloader).
+    """(model of :func:`init_model`, dataloader).
 
     Args:
         cfg (Config): A CAM config.
@@ -63,26 +62,14 @@ def build_cam_inference(cfg: Config,
         device (str, optional): Defaults to CUDA when available.
         test_cfg (dict, optional): Further overrides of the model's
             ``test_cfg`` (e.g. ``bg_threshold``); the config's values stay
-            for the keys not given.
+            for the keys not given; ``scales`` and ``flip`` as above.
 
     Returns:
         tuple: The model and the dataloader.
     """
     init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    from mmseg.registry import MODELS
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.setdefault('test_cfg', {})
-    model_cfg['test_cfg'].update(scales=tuple(scales), flip=flip)
-    model_cfg['test_cfg'].update(test_cfg or {})
-    model = MODELS.build(model_cfg)
-    if checkpoint is not None:
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(f'checkpoint {checkpoint} does not exist')
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
-    device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    model.to(device).eval()
+    model = init_model(cfg, checkpoint, device,
+                       dict(test_cfg or {}, scales=tuple(scales), flip=flip))
     loader = Runner.build_dataloader(
         inference_dataloader_cfg(cfg, split, data_root))
     return model, loader
