@@ -9,9 +9,8 @@ from PIL import Image
 
 from ..evaluation.functional import (confusion_matrix,
                                      contour_counts_per_class,
-                                     contour_f_from_counts,
                                      iou_from_confusion, mean_iou,
-                                     precision_recall_f)
+                                     reduce_contour_counts)
 from ..evaluation.metrics.cam_metrics import threshold_predictions
 
 
@@ -99,38 +98,20 @@ def evaluate_label_dirs(pred_dir: str,
             contour_counts_per_class(pred, gt, num_classes, ignore_index,
                                      bound_th, gt_ignore))
     stats = iou_from_confusion(conf)
+    contour = reduce_contour_counts(per_image, num_classes, reduction,
+                                    count_absent)
     per_class_f = np.full(num_classes, np.nan)
-    if reduction == 'dataset':
-        total = np.zeros((num_classes, 4), np.int64)
-        for counts in per_image:
-            for c, k in counts.items():
-                total[c] += k
-        cf = contour_f_from_counts(total, count_absent=count_absent)
-        for c, (_, _, f) in cf['per_class'].items():
-            per_class_f[c] = f
-        contour = (cf['F'], cf['precision'], cf['recall'])
-    elif reduction == 'image':
-        rows = np.array([(c, *precision_recall_f(k)) for counts in per_image
-                         for c, k in counts.items()],
-                        dtype=np.float64).reshape(-1, 4)
-        for c in range(num_classes):
-            sel = rows[rows[:, 0] == c]
-            if len(sel):
-                per_class_f[c] = sel[:, 3].mean()
-        contour = tuple(rows[:, k].mean() if len(rows) else float('nan')
-                        for k in (3, 1, 2))
-    else:
-        raise ValueError("reduction must be 'dataset' or 'image', got "
-                         f'{reduction!r}')
+    for c, (_, _, f) in contour['per_class'].items():
+        per_class_f[c] = f
     return dict(
         num_images=len(stems),
         mIoU=mean_iou(stats['iou'], count_absent),
         iou=stats['iou'],
         precision=stats['precision'],
         recall=stats['recall'],
-        contour_f=float(contour[0]),
-        contour_precision=float(contour[1]),
-        contour_recall=float(contour[2]),
+        contour_f=contour['F'],
+        contour_precision=contour['precision'],
+        contour_recall=contour['recall'],
         contour_f_per_class=per_class_f,
         confusion=conf)
 

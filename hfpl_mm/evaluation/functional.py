@@ -263,3 +263,47 @@ def contour_f_from_counts(counts: np.ndarray,
         recall=float(prf[:, 1].mean()),
         F=float(prf[:, 2].mean()),
         per_class=per_class)
+
+
+def reduce_contour_counts(per_image: Iterable[Dict[int, Tuple[int, int, int,
+                                                           int]]],
+                          num_classes: int,
+                          reduction: str = 'dataset',
+                          count_absent: bool = True) -> Dict[str, object]:
+    """Contour F of a dataset from the per-image boundary counts of
+    :func:`contour_counts_per_class`.
+
+    Args:
+        per_image (Iterable[dict]): Class -> counts, one dict per image.
+        num_classes (int): Classes, background included.
+        reduction (str): 'dataset' (the reference: counts summed over the
+            images, :func:`contour_f_from_counts`) or 'image' (the mean over
+            every (image, class) pair present, background included).
+            Defaults to 'dataset'.
+        count_absent (bool): With 'dataset', see
+            :func:`contour_f_from_counts`. Defaults to True.
+
+    Returns:
+        dict: ``F``, ``precision``, ``recall`` (fractions) and
+        ``per_class`` (class -> (P, R, F)).
+    """
+    if reduction == 'dataset':
+        total = np.zeros((num_classes, 4), np.int64)
+        for counts in per_image:
+            for c, k in counts.items():
+                total[c] += k
+        return contour_f_from_counts(total, count_absent=count_absent)
+    if reduction != 'image':
+        raise ValueError(f'reduction must be one of {CONTOUR_REDUCTIONS}, '
+                         f'got {reduction!r}')
+    rows = np.array([(c, *precision_recall_f(k)) for counts in per_image
+                     for c, k in counts.items()],
+                    dtype=np.float64).reshape(-1, 4)
+    per_class = {
+        int(c): tuple(rows[rows[:, 0] == c][:, 1:].mean(0))
+        for c in np.unique(rows[:, 0])
+    }
+    p, r, f = (rows[:, k].mean() if len(rows) else float('nan')
+               for k in (1, 2, 3))
+    return dict(
+        F=float(f), precision=float(p), recall=float(r), per_class=per_class)

@@ -14,8 +14,8 @@ from hfpl_mm.utils.atomic import atomic_write
 
 from ..functional import (CONTOUR_REDUCTIONS, GT_IGNORE_MODES,
                           confusion_matrix, contour_counts_per_class,
-                          contour_f_from_counts, iou_from_confusion,
-                          mean_iou, precision_recall_f)
+                          iou_from_confusion, mean_iou,
+                          reduce_contour_counts)
 
 #: The background-threshold grid of the reference's CAM evaluation
 #: (0.00, 0.01, ..., 0.59); the one grid of the package.
@@ -199,25 +199,10 @@ class ContourFMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         names = self.dataset_meta['classes']
-        if self.reduction == 'dataset':
-            total = np.zeros((len(names), 4), np.int64)
-            for counts in results:
-                for c, k in counts.items():
-                    total[c] += k
-            out = contour_f_from_counts(
-                total, count_absent=self.count_absent)
-            per_class = out['per_class']
-            mean = (out['F'], out['precision'], out['recall'])
-        else:
-            rows = [(c, *precision_recall_f(k)) for counts in results
-                    for c, k in counts.items()]
-            rows = np.array(rows, dtype=np.float64).reshape(-1, 4)
-            per_class = {
-                int(c): tuple(rows[rows[:, 0] == c][:, 1:].mean(0))
-                for c in np.unique(rows[:, 0])
-            }
-            mean = tuple(rows[:, k].mean() if len(rows) else float('nan')
-                         for k in (3, 1, 2))
+        out = reduce_contour_counts(results, len(names), self.reduction,
+                                    self.count_absent)
+        per_class = out['per_class']
+        mean = (out['F'], out['precision'], out['recall'])
         table = PrettyTable(['Class', 'Contour F', 'Precision', 'Recall'])
         for c, (p, r, f) in per_class.items():
             table.add_row([names[c]] +
