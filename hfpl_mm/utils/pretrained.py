@@ -4,9 +4,10 @@
 By default a missing checkpoint (a typo in the path, no network for a URL
 that is not cached) stops training with an error naming the file, as
 MMSegmentation does. ``allow_missing_pretrained=True`` (a config field, in
-every hfpl-mm config through ``_base_/default_runtime.py``; the CPU default
-configs set it) drops such entries with a warning, and the model starts from
-random initialisation.
+every hfpl-mm config through ``_base_/default_runtime.py``, or
+``tools/train.py --allow-missing-pretrained``) drops such entries with a
+warning, and the model starts from random initialisation. The bundled CPU
+default configs name no pretrained weights.
 """
 import logging
 import os
@@ -43,12 +44,12 @@ def _resolve_remote(checkpoint: str) -> Optional[str]:
     return None
 
 
-def _cached(url: str) -> Optional[str]:
+def _cache_path(url: str) -> str:
     """Where torch.hub keeps a downloaded ``url`` (mmengine loads URLs
-    through it), if it is there."""
+    through it)."""
     from torch.hub import get_dir
-    path = osp.join(get_dir(), 'checkpoints', osp.basename(urlparse(url).path))
-    return path if osp.isfile(path) else None
+    return osp.join(get_dir(), 'checkpoints',
+                    osp.basename(urlparse(url).path))
 
 
 def pretrained_unavailable_reason(checkpoint: str) -> Optional[str]:
@@ -67,13 +68,12 @@ def pretrained_unavailable_reason(checkpoint: str) -> Optional[str]:
         return None  # another backend (s3, pavi, ...): let mmengine try
     if not target.startswith(('http://', 'https://')):
         return None if osp.isfile(target) else f'no such file {target}'
-    if _cached(target):
+    dst = _cache_path(target)
+    if osp.isfile(dst):
         return None
     import socket
 
-    from torch.hub import download_url_to_file, get_dir
-    dst = osp.join(get_dir(), 'checkpoints',
-                   osp.basename(urlparse(target).path))
+    from torch.hub import download_url_to_file
     os.makedirs(osp.dirname(dst), exist_ok=True)
     old_timeout = socket.getdefaulttimeout()
     socket.setdefaulttimeout(DOWNLOAD_TIMEOUT)  # no hang without network
