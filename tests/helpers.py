@@ -6,6 +6,8 @@ import sys
 
 from mmengine.config import Config
 
+from hfpl_mm.utils.config import iter_schedule_options, merge_cfg_options
+
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 SHARED = osp.join(osp.dirname(REPO), 'shared', 'data', 'real_mini')
 SYNTH_CAM = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
@@ -78,16 +80,17 @@ def tiny_train_cfg(config: str,
             img_path='JPEGImages', seg_map_path='SegmentationClass')
         if split == 'train':
             dl.dataset.pipeline = cfg.train_pipeline
-    cfg.train_cfg = dict(
-        type='IterBasedTrainLoop', max_iters=max_iters, val_interval=10**6)
+    # one plain PolyLR (no warm-up) for tiny runs, then the package's
+    # iteration schedule (the options the main job uses too)
     cfg.param_scheduler = [
         dict(type='PolyLR', power=0.9, eta_min=0.0, begin=0,
              end=max_iters, by_epoch=False)
     ]
-    cfg.default_hooks.logger = dict(type='LoggerHook', interval=1)
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', by_epoch=False, interval=ckpt_interval)
-    cfg.log_processor = dict(by_epoch=False)
+    merge_cfg_options(
+        cfg,
+        iter_schedule_options(
+            cfg, max_iters, log_interval=1, ckpt_interval=ckpt_interval,
+            max_keep_ckpts=None, val_interval=10**6))
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg.env_cfg.cudnn_benchmark = False
     cfg.randomness = dict(seed=0)

@@ -13,8 +13,29 @@ CONFIGS = sorted(
     if '_base_' not in p)
 
 
-def test_configs_found():
-    assert len(CONFIGS) >= 8
+def test_every_method_folder_has_configs_and_twins():
+    folders = {osp.basename(osp.dirname(p)) for p in CONFIGS}
+    assert folders == {
+        'affinity', 'cam', 'deeplab', 'puzzlecam', 'seam', 'synthetic'
+    }
+    # every CAM baseline has its add-on twin and the other way round
+    for folder in ('cam', 'puzzlecam', 'seam', 'synthetic'):
+        names = {osp.basename(p) for p in CONFIGS if f'/{folder}/' in p}
+        twins = {n for n in names if n.startswith('hfpl-')}
+        assert twins, folder
+        for t in twins:
+            assert t[len('hfpl-'):] in names, t
+
+
+def test_synthetic_twin_declares_its_sigma():
+    twin = Config.fromfile(osp.join(
+        REPO, 'configs/synthetic/hfpl-cam_r18h-d8_1xb8-400i_synthvoc-'
+        '128x128.py'))
+    addon = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
+    # only sigma differs from the add-on's FSL (5 px at 56x56 -> 1.5 px)
+    assert twin.model.decode_head.loss_fsl == dict(
+        addon.hfpl_loss_fsl, sigma=1.5)
+    assert twin.hfpl_loss_fsl.sigma == 5.0  # the base is not mutated
 
 
 @pytest.mark.parametrize('path', CONFIGS,
@@ -28,8 +49,18 @@ def test_config_builds(path):
     strip_pretrained_and_syncbn(model_cfg)
     model = MODELS.build(model_cfg)
     assert sum(p.numel() for p in model.parameters()) > 0
-    # dataset classes exist (the data itself is not here)
+    # dataset classes exist (the data itself is not here), and the heads
+    # predict the dataset's classes: CAM heads the foreground ones
     assert DATASETS.get(cfg.train_dataloader.dataset.type) is not None
+    from hfpl_mm.apis import dataset_meta_from_config
+    classes = dataset_meta_from_config(cfg, 'train_dataloader')['classes']
+    head = model.decode_head if hasattr(model, 'decode_head') else None
+    if head is not None:
+        from hfpl_mm.models import CAMSegmentor
+        cam = isinstance(model, CAMSegmentor)
+        assert head.num_classes == len(classes) - cam, (head.num_classes,
+                                                        len(classes))
+    assert len(classes) == (81 if 'coco' in osp.basename(path) else 21)
     name = osp.basename(path)
     if name.startswith('hfpl-'):
         # an add-on twin differs from its baseline only in the HFPL fields

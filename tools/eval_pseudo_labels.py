@@ -2,6 +2,7 @@
 """Evaluate pseudo-label PNGs against GT masks.
 
     python tools/eval_pseudo_labels.py PRED_DIR GT_DIR [--dataset voc|coco]
+    python tools/eval_pseudo_labels.py PRED_DIR GT_DIR --config CONFIG
 
 Prints mIoU, per-class IoU / precision / recall and the contour F-score
 (DAVIS boundary F-measure, tolerance 0.008 x image diagonal). The defaults
@@ -25,7 +26,11 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     p.add_argument('pred_dir')
     p.add_argument('gt_dir')
-    p.add_argument('--dataset', choices=['voc', 'coco'], default='voc')
+    p.add_argument('--dataset', choices=['voc', 'coco'], default='voc',
+                   help='class names and count (default: %(default)s); '
+                   '--config takes precedence')
+    p.add_argument('--config', help="take the classes from this config's "
+                   'dataset (e.g. a stage-3 or CAM config)')
     p.add_argument('--ignore-index', type=int, default=255)
     p.add_argument('--bound-th', type=float, default=0.008)
     p.add_argument(
@@ -44,13 +49,9 @@ def main():
         'foreground classes (reference), or the mean over (image, class) '
         'pairs')
     args = p.parse_args()
-    from hfpl_mm.apis.evaluate import evaluate_label_dirs
-    if args.dataset == 'voc':
-        from mmseg.datasets import PascalVOCDataset
-        classes = PascalVOCDataset.METAINFO['classes']
-    else:
-        from hfpl_mm.datasets import COCOWeakDataset
-        classes = COCOWeakDataset.METAINFO['classes']
+    from hfpl_mm.apis import evaluate_label_dirs, resolve_dataset_meta
+    classes = resolve_dataset_meta(
+        config=args.config, dataset=args.dataset)['classes']
     res = evaluate_label_dirs(
         args.pred_dir,
         args.gt_dir,

@@ -69,9 +69,11 @@ def main():
         for k in ('bg_mode', 'bg_threshold', 'bg_power')
         if getattr(args, k) is not None
     }
+    from hfpl_mm.utils.dist import init_distributed
+    init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     model, loader = build_cam_inference(
         cfg, args.checkpoint, args.split, args.data_root, args.scales,
-        not args.no_flip, args.launcher, test_cfg=bg)
+        not args.no_flip, test_cfg=bg)
     # the data, the model's test_cfg and the checkpoint's digest are added
     # by generate_pseudo_labels
     settings = dict(

@@ -31,9 +31,7 @@ def main():
     p.add_argument('--resume', action='store_true')
     p.add_argument('--img-suffix', default='.jpg')
     args = p.parse_args()
-    from mmseg.datasets import PascalVOCDataset
-
-    from hfpl_mm.apis import init_model
+    from hfpl_mm.apis import init_model, resolve_dataset_meta
     from hfpl_mm.apis.affinity import refine_with_random_walk
     model = init_model(
         args.config, args.checkpoint,
@@ -41,8 +39,9 @@ def main():
             k: getattr(args, k)
             for k in ('beta', 'logt') if getattr(args, k) is not None
         })
-    # the palette of the data the model was trained on, VOC's otherwise
-    meta = getattr(model, 'dataset_meta', None) or PascalVOCDataset.METAINFO
+    # the palette of the data the model was trained on (checkpoint meta),
+    # else that of the config's dataset
+    meta = resolve_dataset_meta(model, config=model.cfg)
     counts = refine_with_random_walk(model, args.cam_dir, args.img_dir,
                                      args.out_dir, meta['palette'],
                                      args.bg_power, args.img_suffix,

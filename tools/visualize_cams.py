@@ -2,7 +2,8 @@
 """Write overlays (image | CAM heat-map | pseudo-label | GT) for a few images.
 
     python tools/visualize_cams.py CAM_DIR IMG_DIR --out-dir vis/ \
-        [--label-dir PSEUDO_DIR] [--gt-dir GT_DIR] [--num 8]
+        [--label-dir PSEUDO_DIR] [--gt-dir GT_DIR] [--num 8] \
+        [--dataset voc|coco | --config CONFIG]
 
 CAM_DIR holds the ``.npz`` archives of ``make_pseudo_labels.py --save-cams``.
 """
@@ -24,14 +25,19 @@ def main():
     p.add_argument('--gt-dir')
     p.add_argument('--num', type=int, default=8)
     p.add_argument('--img-suffix', default='.jpg')
+    p.add_argument('--dataset', choices=['voc', 'coco'], default='voc',
+                   help='palette of the label overlays (default: '
+                   '%(default)s); --config takes precedence')
+    p.add_argument('--config', help="take the palette from this config's "
+                   'dataset')
     args = p.parse_args()
-    from mmseg.datasets import PascalVOCDataset
-
+    from hfpl_mm.apis import resolve_dataset_meta
     from hfpl_mm.apis.evaluate import (list_stems, load_cam_archive,
                                        load_label_png)
     from hfpl_mm.apis.visualize import cam_heatmap, label_overlay, save_panel
     from hfpl_mm.utils.image import read_image
-    palette = PascalVOCDataset.METAINFO['palette']
+    palette = resolve_dataset_meta(
+        config=args.config, dataset=args.dataset)['palette']
     for stem in list_stems(args.cam_dir, '.npz')[:args.num]:
         img_path = osp.join(args.img_dir, stem + args.img_suffix)
         img = read_image(img_path, channel_order='rgb')

@@ -1,5 +1,6 @@
-# Stage 3: DeepLab-v3+ ResNet-101 trained on pseudo-labels (set
-# pseudo_label_dir), evaluated on VOC val GT.
+# Stage 3: DeepLab-v3+ ResNet-101 trained on pseudo-labels (PseudoLabels/
+# under data_root unless train_dataloader.dataset.data_prefix.seg_map_path is
+# overridden), evaluated on VOC val GT.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
     '../_base_/datasets/voc12_pseudo.py', '../_base_/default_runtime.py',
@@ -10,5 +11,9 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     pretrained='open-mmlab://resnet101_v1c',
     backbone=dict(depth=101),
-    decode_head=dict(num_classes=21),
-    auxiliary_head=dict(num_classes=21))
+    # cross entropy averaged over the labelled pixels (255 ignored), as
+    # the reference's stage 3
+    decode_head=dict(
+        num_classes=21, loss_decode=dict(avg_non_ignore=True)),
+    auxiliary_head=dict(
+        num_classes=21, loss_decode=dict(avg_non_ignore=True)))

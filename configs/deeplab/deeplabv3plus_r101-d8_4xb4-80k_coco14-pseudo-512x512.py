@@ -8,5 +8,9 @@ model = dict(
     data_preprocessor=dict(size=crop_size),
     pretrained='open-mmlab://resnet101_v1c',
     backbone=dict(depth=101),
-    decode_head=dict(num_classes=81),
-    auxiliary_head=dict(num_classes=81))
+    # cross entropy averaged over the labelled pixels (255 ignored), as
+    # the reference's stage 3
+    decode_head=dict(
+        num_classes=81, loss_decode=dict(avg_non_ignore=True)),
+    auxiliary_head=dict(
+        num_classes=81, loss_decode=dict(avg_non_ignore=True)))

@@ -1,5 +1,6 @@
 # Stage 3 on the bundled default: DeepLab-v3+ with a half-width ResNet-18,
-# from scratch, trained on pseudo-labels (set pseudo_label_dir), evaluated on
+# from scratch, trained on pseudo-labels (the pipeline points
+# train_dataloader.dataset.data_prefix.seg_map_path at them), evaluated on
 # the synthetic val GT. Same dataset class and evaluators as VOC.
 _base_ = [
     'mmseg::_base_/models/deeplabv3plus_r50-d8.py',
@@ -23,7 +24,8 @@ model = dict(
         c1_in_channels=32,
         c1_channels=12,
         num_classes=21,
-        norm_cfg=norm_cfg),
+        norm_cfg=norm_cfg,
+        loss_decode=dict(avg_non_ignore=True)),
     auxiliary_head=None)
 train_pipeline = [
     dict(type='LoadImageFromFile'),

@@ -11,6 +11,7 @@ from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.affinity import affinity_label_from_scores
 from ..utils.atomic import remove_stale_tmp
+from ..utils.cam_labels import add_background
 from ..utils.crf import dense_crf_probs
 from ..utils.image import read_image
 from .evaluate import list_stems, load_cam_archive
@@ -25,12 +26,10 @@ RANDOM_WALK_BG_POWER = 6.0
 
 
 def power_scores(archive: Dict[str, np.ndarray], alpha: float) -> np.ndarray:
-    """(K + 1, H, W) scores: background ``(1 - max fg) ** alpha`` first,
-    then the archive's present classes."""
-    cams = archive['cams']
-    peak = cams.max(0, keepdims=True) if len(cams) else np.zeros(
-        (1, ) + cams.shape[1:], np.float32)
-    return np.concatenate([(1 - peak).clip(0)**alpha, cams], 0)
+    """(K + 1, H, W) scores: background ``(1 - max fg) ** alpha`` first
+    (the 'power' rule of :mod:`hfpl_mm.utils.cam_labels`), then the
+    archive's present classes."""
+    return add_background(archive['cams'], 'power', bg_power=alpha)
 
 
 def confident_scores(archive: Dict[str, np.ndarray],
@@ -68,7 +67,18 @@ def confident_labels(archive: Dict[str, np.ndarray],
                      alpha_high: float = AFFINITY_ALPHAS[1],
                      crf: bool = True) -> np.ndarray:
     """Full-resolution affinity label of :func:`confident_scores` (for
-    inspection; training pools the scores per block first)."""
+    inspection; training pools the scores per block first).
+
+    Args:
+        archive (dict): ``keys`` and ``cams`` of a CAM archive.
+        image (np.ndarray, optional): RGB uint8 image, for the CRF.
+        alpha_low (float): Defaults to 1.
+        alpha_high (float): Defaults to 24.
+        crf (bool): Defaults to True.
+
+    Returns:
+        np.ndarray: uint8 labels (H, W): confident classes, 255 elsewhere.
+    """
     scores = confident_scores(archive, image, alpha_low, alpha_high, crf)
     return affinity_label_from_scores(scores['la'], scores['ha'],
                                       archive['keys'])
@@ -77,7 +87,14 @@ def confident_labels(archive: Dict[str, np.ndarray],
 def save_affinity_scores(path: str, keys: np.ndarray, la: np.ndarray,
                          ha: np.ndarray) -> None:
     """Write ``keys``, ``la`` and ``ha`` (float16) to ``path`` (.npz)
-    through a temporary file renamed into place."""
+    through a temporary file renamed into place.
+
+    Args:
+        path (str): The archive to write.
+        keys (np.ndarray): Foreground class indices (0-based) present.
+        la (np.ndarray): Background-heavy scores (K + 1, H, W).
+        ha (np.ndarray): Background-light scores (K + 1, H, W).
+    """
     save_npz_atomic(
         path,
         keys=np.asarray(keys, np.int64),

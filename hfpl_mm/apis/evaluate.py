@@ -11,7 +11,7 @@ from ..evaluation.functional import (confusion_matrix,
                                      contour_counts_per_class,
                                      iou_from_confusion, mean_iou,
                                      reduce_contour_counts)
-from ..evaluation.metrics.cam_metrics import threshold_predictions
+from ..utils.cam_labels import threshold_labels
 
 
 def load_label_png(path: str) -> np.ndarray:
@@ -30,6 +30,8 @@ def load_label_png(path: str) -> np.ndarray:
 
 
 def list_stems(folder: str, ext: str) -> List[str]:
+    """Sorted file stems of ``folder/*<ext>``; an error when there are
+    none."""
     if not osp.isdir(folder):
         raise FileNotFoundError(f'{folder}: no such folder')
     stems = sorted(
@@ -42,7 +44,7 @@ def list_stems(folder: str, ext: str) -> List[str]:
 
 def evaluate_label_dirs(pred_dir: str,
                         gt_dir: str,
-                        num_classes: int = 21,
+                        num_classes: int,
                         ignore_index: int = 255,
                         bound_th: float = 0.008,
                         stems: Optional[Sequence[str]] = None,
@@ -55,7 +57,8 @@ def evaluate_label_dirs(pred_dir: str,
     Args:
         pred_dir (str): Folder of predicted label PNGs.
         gt_dir (str): Folder of GT label PNGs.
-        num_classes (int): Classes, background included. Defaults to 21.
+        num_classes (int): Classes, background included (``len`` of the
+            dataset meta's ``classes``: 21 on VOC, 81 on COCO).
         ignore_index (int): GT ignore value. Defaults to 255.
         bound_th (float): Contour tolerance. Defaults to 0.008.
         stems (Sequence[str], optional): Images to evaluate; every PNG of
@@ -133,15 +136,20 @@ def load_cam_archive(path: str) -> Dict[str, np.ndarray]:
 def threshold_cams(archive: Dict[str, np.ndarray],
                    thresholds: Sequence[float]) -> np.ndarray:
     """Label maps (T, H, W) of a CAM archive for every threshold, with the
-    metric's rule (:func:`threshold_predictions`: background unless the best
-    present class scores above the threshold); class ids are 1 + the
-    foreground index."""
+    package's rule (:func:`hfpl_mm.utils.cam_labels.threshold_labels`:
+    background unless the best present class scores above the threshold);
+    class ids are 1 + the foreground index.
+
+    Args:
+        archive (dict): ``keys`` and ``cams`` of :func:`load_cam_archive`.
+        thresholds (Sequence[float]): Background thresholds.
+
+    Returns:
+        np.ndarray: uint8 label maps (T, H, W).
+    """
     keys, cams = archive['keys'], archive['cams']
-    if len(keys) == 0:
-        return np.zeros((len(thresholds), ) + cams.shape[1:], np.uint8)
-    scores = np.concatenate([np.zeros_like(cams[:1]), cams])
     lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
-    return lut[threshold_predictions(scores, thresholds)]
+    return lut[threshold_labels(cams, thresholds)]
 
 
 def labels_from_cams(archive: Dict[str, np.ndarray],
@@ -153,7 +161,7 @@ def labels_from_cams(archive: Dict[str, np.ndarray],
 def sweep_cam_dir(cam_dir: str,
                   gt_dir: str,
                   thresholds: Sequence[float],
-                  num_classes: int = 21,
+                  num_classes: int,
                   ignore_index: int = 255,
                   count_absent: bool = True) -> List[float]:
     """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold.
@@ -162,7 +170,7 @@ def sweep_cam_dir(cam_dir: str,
         cam_dir (str): Folder of ``.npz`` CAM archives.
         gt_dir (str): Folder of GT label PNGs.
         thresholds (Sequence[float]): Background thresholds.
-        num_classes (int): Defaults to 21.
+        num_classes (int): Classes, background included.
         ignore_index (int): Defaults to 255.
         count_absent (bool): See :func:`mean_iou`. Defaults to True.
 

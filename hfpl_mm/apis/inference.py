@@ -56,3 +56,74 @@ def init_model(config: Union[str, Config],
     model.cfg = config
     device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
     return model.to(device).eval()
+
+
+def dataset_meta_from_config(config: Union[str, Config],
+                             dataloader: str = 'test_dataloader') -> dict:
+    """``classes`` and ``palette`` of a config's dataset, without reading
+    any data: the dataset class's ``METAINFO`` updated with the config's
+    ``metainfo``.
+
+    Args:
+        config (str | Config): Config file or object.
+        dataloader (str): Which dataloader's dataset; falls back to the
+            train dataloader when the config has none of that name.
+            Defaults to 'test_dataloader'.
+
+    Returns:
+        dict: The dataset meta (at least ``classes`` and ``palette``).
+    """
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    init_default_scope(config.get('default_scope', 'mmseg'))
+    from mmseg.registry import DATASETS
+    dl = config.get(dataloader) or config.get('train_dataloader')
+    if not dl:
+        raise ValueError(f'{getattr(config, "filename", "config")}: no '
+                         f'{dataloader} or train_dataloader')
+    ds = dl['dataset']
+    while ds.get('type') in ('RepeatDataset', 'ConcatDataset'):
+        ds = ds.get('dataset') or ds['datasets'][0]
+    cls = DATASETS.get(ds['type'])
+    if cls is None:
+        raise KeyError(f'dataset type {ds["type"]!r} is not registered')
+    meta = copy.deepcopy(dict(getattr(cls, 'METAINFO', {})))
+    meta.update(ds.get('metainfo') or {})
+    for key in ('classes', 'palette'):
+        if key not in meta:
+            raise ValueError(f'{ds["type"]} has no {key} in its METAINFO')
+    return meta
+
+
+def resolve_dataset_meta(model: Optional[torch.nn.Module] = None,
+                         config: Union[str, Config, None] = None,
+                         dataset: Optional[str] = None) -> dict:
+    """The dataset meta a tool labels and colours its outputs with.
+
+    The first that applies: the model's ``dataset_meta`` (saved with the
+    checkpoint by the training run), the config's dataset
+    (:func:`dataset_meta_from_config`), the named dataset ('voc' or
+    'coco').
+
+    Args:
+        model (nn.Module, optional): A model from :func:`init_model`.
+        config (str | Config, optional): A config.
+        dataset (str, optional): 'voc' or 'coco'.
+
+    Returns:
+        dict: ``classes`` and ``palette`` (and whatever else it carries).
+    """
+    meta = getattr(model, 'dataset_meta', None) if model is not None else None
+    if meta and 'classes' in meta and 'palette' in meta:
+        return dict(meta)
+    if config is not None:
+        return dataset_meta_from_config(config)
+    if dataset == 'voc':
+        from mmseg.datasets import PascalVOCDataset
+        return copy.deepcopy(dict(PascalVOCDataset.METAINFO))
+    if dataset == 'coco':
+        from ..datasets import COCOWeakDataset
+        return copy.deepcopy(dict(COCOWeakDataset.METAINFO))
+    raise ValueError('no dataset meta: give a checkpoint saved with one, a '
+                     f"config, or a dataset name ('voc', 'coco'), got "
+                     f'{dataset!r}')

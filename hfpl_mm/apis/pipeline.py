@@ -11,21 +11,22 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
+from mmengine.logging import print_log
 
-from ..evaluation.metrics.cam_metrics import (BG_THRESHOLDS,
-                                             save_threshold_curve)
+from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
-from ..utils.image import read_image
-from .evaluate import (evaluate_label_dirs, labels_from_cams,
-                       load_cam_archive, load_label_png, sweep_cam_dir)
+from ..utils.cam_labels import BG_THRESHOLDS
+from ..utils.config import iter_schedule_options, merge_cfg_options
+from .evaluate import (evaluate_label_dirs, labels_from_cams, list_stems,
+                       load_cam_archive, sweep_cam_dir)
 from .pseudo_labels import (generate_pseudo_labels, palette_bytes,
                             save_png_atomic)
+from .report import overlay_panels, threshold_curves, write_report
 from .runner import build_cam_inference
-from .visualize import cam_heatmap, label_overlay, save_panel
 
 THRESHOLDS = list(BG_THRESHOLDS)
 # The bundled default and real_mini use a subset of VOC's 21 classes: classes
@@ -35,7 +36,9 @@ COUNT_ABSENT = False
 
 
 def log(msg: str) -> None:
-    print(f'[pipeline] {msg}', flush=True)
+    """A pipeline message through mmengine's current logger (the running
+    Runner's, so it also lands in that run's log file)."""
+    print_log(f'[pipeline] {msg}', logger='current')
 
 
 class DataLayout:
@@ -85,45 +88,71 @@ class DataLayout:
                     ' pass --cls-labels')
             self.cls_labels = osp.abspath(found[0])
 
-    def weak_dataset(self, ds: dict, split: str) -> dict:
-        ds.update(
-            data_root=self.root,
-            ann_file=self.splits[split],
-            data_prefix=dict(
-                img_path='JPEGImages', seg_map_path='SegmentationClass'))
-        if self.cls_labels:
-            ds['cls_label_file'] = self.cls_labels
-        return ds
+    def _data_options(self, dataloader: str, split: str,
+                      seg_map_path: str) -> dict:
+        opts = {
+            f'{dataloader}.dataset.data_root': self.root,
+            f'{dataloader}.dataset.ann_file': self.splits[split],
+            f'{dataloader}.dataset.data_prefix':
+            dict(img_path='JPEGImages', seg_map_path=seg_map_path),
+        }
+        return opts
+
+    def stage1_options(self) -> dict:
+        """``--cfg-options`` pointing a CAM config at this data: train on
+        the train split, test (stage-2 inference) on it; no validation
+        during training (the pipeline evaluates the CAMs in stage 2)."""
+        opts = {}
+        for name, split in (('train_dataloader', 'train'),
+                            ('test_dataloader', 'val')):
+            opts.update(
+                self._data_options(name, split, 'SegmentationClass'))
+            if self.cls_labels:
+                opts[f'{name}.dataset.cls_label_file'] = self.cls_labels
+        opts.update(val_cfg=None, val_dataloader=None, val_evaluator=None)
+        return opts
+
+    def stage3_options(self, label_dir: str) -> dict:
+        """``--cfg-options`` pointing a segmentation config at this data:
+        train on ``label_dir``'s pseudo-labels, validate and test on the
+        val GT."""
+        opts = self._data_options('train_dataloader', 'train', label_dir)
+        for name in ('val_dataloader', 'test_dataloader'):
+            opts.update(self._data_options(name, 'val', 'SegmentationClass'))
+        return opts
 
 
-def stage1_cfg(config: str, layout: DataLayout, work_dir: str,
-               iters: Optional[int]) -> Config:
+def load_config(config: str, work_dir: str, options: dict,
+                iters: Optional[int]) -> Config:
+    """``config`` with ``options`` and, when ``iters`` is given, the
+    iteration schedule of :func:`iter_schedule_options`, merged as
+    ``--cfg-options`` are.
+
+    Args:
+        config (str): Config file.
+        work_dir (str): The run's work dir.
+        options (dict): Dotted options (e.g. of :class:`DataLayout`).
+        iters (int, optional): Training iterations; None keeps the config's
+            schedule.
+
+    Returns:
+        Config: The merged config.
+    """
     cfg = Config.fromfile(config)
-    cfg.work_dir = work_dir
-    for name, split in (('train_dataloader', 'train'),
-                        ('val_dataloader', 'val'),
-                        ('test_dataloader', 'val')):
-        layout.weak_dataset(cfg[name].dataset, split)
-    # the pipeline evaluates CAMs itself in stage 2
-    cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
+    opts = dict(options, work_dir=work_dir)
     if iters is not None:
-        set_iters(cfg, iters)
-    return cfg
+        opts.update(iter_schedule_options(cfg, iters))
+    return merge_cfg_options(cfg, opts)
 
 
-def set_iters(cfg: Config, iters: int) -> None:
-    cfg.train_cfg = dict(
-        type='IterBasedTrainLoop', max_iters=iters, val_interval=10**9)
-    for s in cfg.param_scheduler:
-        if s.get('type') == 'PolyLR':
-            s.update(begin=0, end=iters, by_epoch=False)
-    cfg.default_hooks.checkpoint = dict(
-        type='CheckpointHook', by_epoch=False, interval=iters,
-        max_keep_ckpts=1)
-    cfg.default_hooks.logger = dict(
-        type='LoggerHook', interval=max(1, iters // 8),
-        log_metric_by_epoch=False)
-    cfg.log_processor = dict(by_epoch=False)
+def schedule_length(cfg: Config) -> str:
+    """'N iterations' or 'N epochs' of the config's training loop."""
+    loop = cfg.get('train_cfg') or {}
+    if 'max_iters' in loop:
+        return f'{loop["max_iters"]} iterations'
+    if 'max_epochs' in loop:
+        return f'{loop["max_epochs"]} epochs'
+    return 'the configured schedule'
 
 
 def train(cfg: Config) -> str:
@@ -136,11 +165,26 @@ def train(cfg: Config) -> str:
 
 
 def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
-           scales: Sequence[float], flip: bool) -> Dict:
+           scales: Sequence[float], flip: bool) -> Tuple[Dict, dict]:
     """Pseudo-labels of the train split at the best background threshold,
-    with their evaluation; CAMs kept for the report."""
+    with their evaluation; CAMs kept for the report.
+
+    Args:
+        cfg (Config): The stage-1 config.
+        ckpt (str): Its trained checkpoint.
+        layout (DataLayout): The data.
+        out_dir (str): Gets ``cams/``, ``labels/`` and the sweep's curve.
+        scales (Sequence[float]): Inference scales.
+        flip (bool): Add flipped copies.
+
+    Returns:
+        tuple[dict, dict]: The results (sweep, best threshold, pseudo-label
+        mIoU and contour F, folders) and the dataset meta.
+    """
     model, loader = build_cam_inference(cfg, ckpt, layout.splits['train'],
                                         layout.root, scales, flip)
+    meta = loader.dataset.metainfo
+    num_classes = len(meta['classes'])
     cam_dir = osp.join(out_dir, 'cams')
     counts = generate_pseudo_labels(
         model, loader, cam_dir, save_cams=True, overwrite=True,
@@ -149,21 +193,22 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
     if counts['failed']:
         raise RuntimeError(f'{counts["failed"]} images failed in stage 2')
     mious = sweep_cam_dir(
-        cam_dir, layout.gt_dir, THRESHOLDS, count_absent=COUNT_ABSENT)
+        cam_dir, layout.gt_dir, THRESHOLDS, num_classes,
+        count_absent=COUNT_ABSENT)
     best = int(np.nanargmax(mious))
     curve = save_threshold_curve(THRESHOLDS, mious, out_dir)
     label_dir = osp.join(out_dir, 'labels')
     os.makedirs(label_dir, exist_ok=True)
-    palette = palette_bytes(loader.dataset.metainfo['palette'])
-    stems = sorted(
-        osp.splitext(n)[0] for n in os.listdir(cam_dir) if n.endswith('.npz'))
+    palette = palette_bytes(meta['palette'])
+    stems = list_stems(cam_dir, '.npz')
     for stem in stems:
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
         save_png_atomic(
             labels_from_cams(archive, THRESHOLDS[best]),
             osp.join(label_dir, stem + '.png'), palette)
     ev = evaluate_label_dirs(
-        label_dir, layout.gt_dir, stems=stems, count_absent=COUNT_ABSENT)
+        label_dir, layout.gt_dir, num_classes, stems=stems,
+        count_absent=COUNT_ABSENT)
     return dict(
         cam_dir=cam_dir,
         label_dir=label_dir,
@@ -175,133 +220,21 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
         contour_f=ev['contour_f'] * 100,
         contour_p=ev['contour_precision'] * 100,
         contour_r=ev['contour_recall'] * 100,
-        num_images=ev['num_images'])
+        num_images=ev['num_images']), meta
 
 
-def stage3(config: str, layout: DataLayout, label_dir: str, work_dir: str,
-           iters: Optional[int]) -> Dict[str, float]:
-    """Train the segmentation config on ``label_dir``; evaluate on val GT."""
+def stage3(cfg: Config) -> Dict[str, float]:
+    """Train a segmentation config (already pointed at the pseudo-labels by
+    :meth:`DataLayout.stage3_options`); return its last validation metrics
+    (it validates at the last iteration)."""
     from mmengine.runner import Runner
-    cfg = Config.fromfile(config)
-    cfg.work_dir = work_dir
-    ds = cfg.train_dataloader.dataset
-    ds.update(
-        data_root=layout.root,
-        ann_file=layout.splits['train'],
-        data_prefix=dict(img_path='JPEGImages', seg_map_path=label_dir))
-    for name in ('val_dataloader', 'test_dataloader'):
-        cfg[name].dataset.update(
-            data_root=layout.root,
-            ann_file=layout.splits['val'],
-            data_prefix=dict(
-                img_path='JPEGImages', seg_map_path='SegmentationClass'))
-    if iters is not None:
-        set_iters(cfg, iters)
     runner = Runner.from_cfg(cfg)
-    runner.train()  # validates once at the last iteration
+    runner.train()
     hub = runner.message_hub
     return {
         k[len('val/'):]: float(v.current())
         for k, v in hub.log_scalars.items() if k.startswith('val/')
     }
-
-
-def overlays(results: Dict[str, Dict], layout: DataLayout, out_dir: str,
-             num: int = 4) -> List[str]:
-    from mmseg.datasets import PascalVOCDataset
-    palette = PascalVOCDataset.METAINFO['palette']
-    names = list(results)
-    stems = sorted(
-        osp.splitext(n)[0]
-        for n in os.listdir(results[names[0]]['cam_dir'])
-        if n.endswith('.npz'))[:num]
-    paths = []
-    for stem in stems:
-        img = read_image(
-            osp.join(layout.root, 'JPEGImages', stem + '.jpg'),
-            channel_order='rgb')
-        gt = load_label_png(osp.join(layout.gt_dir, stem + '.png'))
-        tiles, titles = [img, label_overlay(img, gt, palette)], ['image', 'GT']
-        for name in names:
-            arch = load_cam_archive(
-                osp.join(results[name]['cam_dir'], stem + '.npz'))
-            heat = arch['cams'].max(0) if len(arch['keys']) else 0 * gt
-            lab = load_label_png(
-                osp.join(results[name]['label_dir'], stem + '.png'))
-            tiles += [cam_heatmap(img, heat), label_overlay(img, lab, palette)]
-            titles += [f'{name} CAM', f'{name} PL']
-        paths.append(
-            save_panel(tiles, osp.join(out_dir, f'overlay_{stem}.png'),
-                       titles))
-    return paths
-
-
-def combined_curve(results: Dict[str, Dict], out_dir: str) -> str:
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.5))
-    for name, r in results.items():
-        ax.plot(THRESHOLDS, r['mious'], marker='o', ms=3, label=name)
-    ax.set_xlabel('background threshold')
-    ax.set_ylabel('CAM mIoU on train (%)')
-    ax.legend()
-    fig.tight_layout()
-    path = osp.join(out_dir, 'threshold_curves.png')
-    with atomic_write(path) as tmp:
-        fig.savefig(tmp, dpi=100, format='png')
-    plt.close(fig)
-    return path
-
-
-def write_report(path: str, ctx: Dict) -> str:
-    res, seg = ctx['results'], ctx['seg']
-    lines = [
-        '# hfpl-mm pipeline report', '',
-        f'Data: `{ctx["data_root"]}` ({ctx["num_train"]} train images '
-        f'evaluated). Stage 1: `{ctx["iters1"]}` iterations; CAM inference '
-        f'scales {ctx["scales"]}, flip {ctx["flip"]}. Wall time '
-        f'{ctx["elapsed"]:.0f} s.', '',
-        '## Pseudo-labels (train split, against its GT)', '',
-        'The background threshold is swept on the train GT as the '
-        "reference's CAM evaluation does; the pseudo-labels use each "
-        "method's best threshold.", '',
-        '| method | config | best CAM mIoU | threshold | pseudo-label mIoU '
-        '| contour F | contour P | contour R |',
-        '|---|---|---|---|---|---|---|---|'
-    ]
-    for name, r in res.items():
-        lines.append(
-            f'| {name} | `{ctx["configs"][name]}` | {r["best_miou"]:.2f} | '
-            f'{r["best_threshold"]:.2f} | {r["pl_miou"]:.2f} | '
-            f'{r["contour_f"]:.2f} | {r["contour_p"]:.2f} | '
-            f'{r["contour_r"]:.2f} |')
-    names = list(res)
-    if len(names) == 2:
-        a, b = res[names[0]], res[names[1]]
-        lines += [
-            '', f'Add-on minus baseline: pseudo-label mIoU '
-            f'{b["pl_miou"] - a["pl_miou"]:+.2f}, contour F '
-            f'{b["contour_f"] - a["contour_f"]:+.2f}.'
-        ]
-    if seg:
-        lines += [
-            '', '## Segmentation (stage 3, val split against GT)', '',
-            f'`{ctx["seg_config"]}`, {ctx["iters3"]} iterations on each '
-            'method\'s pseudo-labels.', '',
-            '| trained on | mIoU | contour F |', '|---|---|---|'
-        ]
-        for name, m in seg.items():
-            lines.append(f'| {name} pseudo-labels | {m.get("mIoU", np.nan):.2f}'
-                         f' | {m.get("contour/F", np.nan):.2f} |')
-    rel = lambda p: osp.relpath(p, osp.dirname(path))  # noqa: E731
-    lines += ['', '## Figures', '', f'![threshold curves]({rel(ctx["curve"])})',
-              '']
-    lines += [f'![overlay]({rel(p)})' for p in ctx['overlays']]
-    text = '\n'.join(lines) + '\n'
-    with atomic_write(path) as tmp, open(tmp, 'w') as f:
-        f.write(text)
-    return text
 
 
 def run_pipeline(data_root: str,
@@ -314,44 +247,82 @@ def run_pipeline(data_root: str,
                  flip: bool = True,
                  cls_labels: Optional[str] = None,
                  seg_on: Sequence[str] = ()) -> Dict:
-    """Run the main job; return the report context (also written as
-    ``<work_dir>/report.md`` and ``report.json``)."""
+    """Run the main job: stage 1 and 2 for every config, stage 3 on the
+    pseudo-labels of the methods in ``seg_on``, then the report.
+
+    Args:
+        data_root (str): A VOC-layout folder with GT masks
+            (:class:`DataLayout`).
+        work_dir (str): Output folder: one sub-folder per method,
+            ``figures/``, ``report.md`` and ``report.json``.
+        configs (dict[str, str]): CAM config per method name (e.g.
+            ``baseline`` and ``hfpl``).
+        seg_config (str, optional): The stage-3 segmentation config.
+        iters1 (int, optional): Stage-1 iterations; None keeps the config's
+            schedule.
+        iters3 (int, optional): Stage-3 iterations; None keeps the
+            config's schedule.
+        scales (Sequence[float]): CAM inference scales.
+            Defaults to (1.0, 0.5, 1.5).
+        flip (bool): Add flipped copies at inference. Defaults to True.
+        cls_labels (str, optional): ``cls_labels.npy`` for folders without
+            ``Annotations/``.
+        seg_on (Sequence[str]): Methods whose pseudo-labels stage 3 trains
+            on. Defaults to none.
+
+    Returns:
+        dict: The report context (also in ``report.json``).
+    """
     t0 = time.time()
     work_dir = osp.abspath(work_dir)
     layout = DataLayout(data_root, work_dir, cls_labels)
-    results, seg = {}, {}
+    results, seg, meta = {}, {}, None
+    schedule1 = schedule3 = None
     for name, config in configs.items():
         log(f'stage 1 [{name}]: training {config}')
-        cfg = stage1_cfg(config, layout, osp.join(work_dir, name), iters1)
+        cfg = load_config(config, osp.join(work_dir, name),
+                          layout.stage1_options(), iters1)
+        schedule1 = schedule_length(cfg)
         ckpt = train(cfg)
         log(f'stage 2 [{name}]: pseudo-labels from {ckpt}')
-        results[name] = stage2(cfg, ckpt, layout,
-                               osp.join(work_dir, name, 'pseudo'), scales,
-                               flip)
+        results[name], meta = stage2(cfg, ckpt, layout,
+                                     osp.join(work_dir, name, 'pseudo'),
+                                     scales, flip)
         r = results[name]
         log(f'stage 2 [{name}]: CAM mIoU {r["best_miou"]:.2f} at '
             f'{r["best_threshold"]:.2f}; pseudo-labels mIoU '
             f'{r["pl_miou"]:.2f}, contour F {r["contour_f"]:.2f}')
     for name in seg_on:
         log(f'stage 3 [{name}]: training {seg_config}')
-        seg[name] = stage3(seg_config, layout, results[name]['label_dir'],
-                           osp.join(work_dir, name, 'seg'), iters3)
+        cfg = load_config(seg_config, osp.join(work_dir, name, 'seg'),
+                          layout.stage3_options(results[name]['label_dir']),
+                          iters3)
+        schedule3 = schedule_length(cfg)
+        seg[name] = stage3(cfg)
         log(f'stage 3 [{name}]: {seg[name]}')
     fig_dir = osp.join(work_dir, 'figures')
     os.makedirs(fig_dir, exist_ok=True)
+    methods = {
+        name: dict(cam_dir=r['cam_dir'], label_dir=r['label_dir'])
+        for name, r in results.items()
+    }
     ctx = dict(
         data_root=layout.root,
         num_train=next(iter(results.values()))['num_images'],
-        iters1=iters1 or 'config',
-        iters3=iters3 or 'config',
+        iters1=schedule1,
+        iters3=schedule3,
         scales=list(scales),
         flip=flip,
         configs=configs,
         seg_config=seg_config,
         results=results,
         seg=seg,
-        curve=combined_curve(results, fig_dir),
-        overlays=overlays(results, layout, fig_dir),
+        curve=threshold_curves(
+            THRESHOLDS, {n: r['mious']
+                         for n, r in results.items()}, fig_dir),
+        overlays=overlay_panels(
+            osp.join(layout.root, 'JPEGImages'), layout.gt_dir, methods,
+            meta['palette'], fig_dir),
         elapsed=time.time() - t0)
     text = write_report(osp.join(work_dir, 'report.md'), ctx)
     path = osp.join(work_dir, 'report.json')

@@ -27,7 +27,13 @@ def palette_bytes(palette: Sequence[Sequence[int]]) -> list:
 
 def save_png_atomic(label: np.ndarray, path: str, palette: list) -> None:
     """Write a palette PNG through a hidden temporary file renamed into
-    place (:func:`atomic_write`)."""
+    place (:func:`atomic_write`).
+
+    Args:
+        label (np.ndarray): Label map (H, W), values 0..255.
+        path (str): The PNG to write.
+        palette (list): Flat 768-value palette (:func:`palette_bytes`).
+    """
     img = Image.fromarray(label.astype(np.uint8), mode='P')
     img.putpalette(palette)
     with atomic_write(path) as tmp:
@@ -117,7 +123,19 @@ def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,
                  settings: Optional[dict]) -> dict:
     """The caller's ``settings`` completed with what the outputs depend on:
     the data (root, split file), the model's inference settings
-    (``test_cfg``), ``save_cams`` and the checkpoint's content digest."""
+    (``test_cfg``), ``save_cams`` and the checkpoint's content digest.
+
+    Args:
+        model (nn.Module): The CAM model (its ``test_cfg``).
+        dataloader (DataLoader): The inference dataloader (its dataset's
+            ``data_root`` and ``ann_file``).
+        save_cams (bool): Whether CAM archives are written too.
+        settings (dict, optional): The caller's settings (config,
+            checkpoint path, ...).
+
+    Returns:
+        dict: The settings recorded in the output folder's manifest.
+    """
     out = dict(settings or {})
     ds = dataloader.dataset
     out.update(
@@ -147,8 +165,8 @@ def generate_pseudo_labels(model: torch.nn.Module,
     ``test_cfg`` is the one source of the inference settings: ``scales``
     and ``flip`` drive multi-scale inference, ``bg_mode``, ``bg_threshold``
     and ``bg_power`` the background score, ``use_gt_labels`` (default True)
-    restricts the CAMs to the image-level labels. With ``save_cams`` the normalised
-    foreground scores of the present classes go to ``<stem>.npz`` (arrays
+    restricts the CAMs to the image-level labels. With ``save_cams`` the
+    normalised foreground scores of the present classes go to ``<stem>.npz`` (arrays
     ``keys``, ``cams``). Each rank handles its shard of the dataloader
     (mmengine's sampler); counts are summed over ranks.
 

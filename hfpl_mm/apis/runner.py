@@ -7,7 +7,6 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from ..utils.dist import init_distributed
 from .inference import init_model
 
 
@@ -16,7 +15,16 @@ def inference_dataloader_cfg(cfg: Config,
                              data_root: Optional[str] = None) -> dict:
     """The config's test dataloader pointed at ``split`` (a VOC split stem
     like 'train' / 'val', or a split / annotation file path), batch 1, no
-    shuffling, images at original size, GT not needed."""
+    shuffling, images at original size, GT not needed.
+
+    Args:
+        cfg (Config): A CAM config.
+        split (str): Split stem (VOC) or split / annotation file.
+        data_root (str, optional): Override of the dataset's data_root.
+
+    Returns:
+        dict: The dataloader config.
+    """
     dl = copy.deepcopy(cfg.test_dataloader)
     ds = dl['dataset']
     if data_root is not None:
@@ -45,11 +53,15 @@ def build_cam_inference(cfg: Config,
                         data_root: Optional[str] = None,
                         scales: Sequence[float] = (1.0, ),
                         flip: bool = False,
-                        launcher: str = 'none',
                         device: Optional[str] = None,
                         test_cfg: Optional[dict] = None
                         ) -> Tuple[torch.nn.Module, object]:
     """(model of :func:`init_model`, dataloader).
+
+    In a distributed run the caller sets up the process group first (as
+    ``tools/make_pseudo_labels.py`` does with
+    :func:`hfpl_mm.utils.dist.init_distributed`): the dataloader's sampler
+    then shards the images over the ranks.
 
     Args:
         cfg (Config): A CAM config.
@@ -58,7 +70,6 @@ def build_cam_inference(cfg: Config,
         data_root (str, optional): Override of the dataset's data_root.
         scales (Sequence[float]): Inference scales. Defaults to (1.0, ).
         flip (bool): Add flipped copies. Defaults to False.
-        launcher (str): Distributed launcher. Defaults to 'none'.
         device (str, optional): Defaults to CUDA when available.
         test_cfg (dict, optional): Further overrides of the model's
             ``test_cfg`` (e.g. ``bg_threshold``); the config's values stay
@@ -67,7 +78,6 @@ def build_cam_inference(cfg: Config,
     Returns:
         tuple: The model and the dataloader.
     """
-    init_distributed(launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     model = init_model(cfg, checkpoint, device,
                        dict(test_cfg or {}, scales=tuple(scales), flip=flip))
     loader = Runner.build_dataloader(

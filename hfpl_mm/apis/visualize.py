@@ -12,7 +12,16 @@ from ..utils.atomic import atomic_write
 
 def cam_heatmap(image: np.ndarray, cam: np.ndarray,
                 alpha: float = 0.5) -> np.ndarray:
-    """RGB image blended with a JET heat-map of ``cam`` in [0, 1]."""
+    """RGB image blended with a JET heat-map of ``cam``.
+
+    Args:
+        image (np.ndarray): RGB uint8 (H, W, 3).
+        cam (np.ndarray): Scores (H, W), clipped to [0, 1].
+        alpha (float): Weight of the heat-map. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: RGB uint8 (H, W, 3).
+    """
     heat = cv2.applyColorMap((np.clip(cam, 0, 1) * 255).astype(np.uint8),
                              cv2.COLORMAP_JET)[..., ::-1]
     return (image * (1 - alpha) + heat * alpha).astype(np.uint8)
@@ -21,7 +30,18 @@ def cam_heatmap(image: np.ndarray, cam: np.ndarray,
 def label_overlay(image: np.ndarray, label: np.ndarray,
                   palette: Sequence[Sequence[int]],
                   alpha: float = 0.5) -> np.ndarray:
-    """RGB image blended with the palette colours of ``label`` (255 white)."""
+    """RGB image blended with the palette colours of ``label``.
+
+    Args:
+        image (np.ndarray): RGB uint8 (H, W, 3).
+        label (np.ndarray): Label map (H, W); 0 (background) is left
+            unblended, 255 (ignore) is drawn white.
+        palette (Sequence): RGB colour per class.
+        alpha (float): Weight of the colours. Defaults to 0.5.
+
+    Returns:
+        np.ndarray: RGB uint8 (H, W, 3).
+    """
     pal = np.zeros((256, 3), np.uint8)
     pal[:len(palette)] = np.asarray(palette, np.uint8)
     pal[255] = 255
@@ -35,7 +55,17 @@ def label_overlay(image: np.ndarray, label: np.ndarray,
 def save_panel(tiles: Sequence[np.ndarray],
                path: str,
                titles: Optional[Sequence[str]] = None) -> str:
-    """Tiles side by side (same height), optional titles; atomic write."""
+    """Write tiles side by side as one PNG (through a temporary file).
+
+    Args:
+        tiles (Sequence[np.ndarray]): RGB uint8 images, resized to the
+            tallest one's height.
+        path (str): The PNG to write.
+        titles (Sequence[str], optional): A title drawn on each tile.
+
+    Returns:
+        str: ``path``.
+    """
     h = max(t.shape[0] for t in tiles)
     row = []
     for i, t in enumerate(tiles):

@@ -45,3 +45,67 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
                            f'{top!r}{hint}')
     cfg.merge_from_dict(options)
     return cfg
+
+
+def iter_schedule_options(cfg: Config,
+                          iters: int,
+                          log_interval: Optional[int] = None,
+                          ckpt_interval: Optional[int] = None,
+                          max_keep_ckpts: Optional[int] = 1,
+                          val_interval: int = 10**9) -> dict:
+    """``--cfg-options`` (dotted keys, for :func:`merge_cfg_options`) that
+    train ``cfg`` for ``iters`` iterations with an iteration-based loop.
+
+    The loop becomes ``IterBasedTrainLoop(max_iters=iters)`` (validating at
+    the last iteration when the config validates), every ``PolyLR``
+    scheduler spans ``[0, iters)`` by iteration, the checkpoint hook saves
+    by iteration and the logger logs by iteration. The same options can be
+    given on any tool's command line.
+
+    Args:
+        cfg (Config): The config the options are for (its schedulers are
+            looked up, not changed).
+        iters (int): Training iterations.
+        log_interval (int, optional): Defaults to ``max(1, iters // 8)``.
+        ckpt_interval (int, optional): Defaults to ``iters``.
+        max_keep_ckpts (int, optional): Defaults to 1; None keeps all.
+        val_interval (int): Defaults to 10 ** 9 (the last iteration only).
+
+    Returns:
+        dict: The options.
+    """
+    if iters < 1:
+        raise ValueError(f'iters must be >= 1, got {iters}')
+    ckpt = dict(
+        _delete_=True,
+        type='CheckpointHook',
+        by_epoch=False,
+        interval=ckpt_interval or iters)
+    if max_keep_ckpts is not None:
+        ckpt['max_keep_ckpts'] = max_keep_ckpts
+    opts = {
+        'train_cfg':
+        dict(
+            _delete_=True,
+            type='IterBasedTrainLoop',
+            max_iters=iters,
+            val_interval=val_interval),
+        'default_hooks.checkpoint':
+        ckpt,
+        'default_hooks.logger':
+        dict(
+            _delete_=True,
+            type='LoggerHook',
+            interval=log_interval or max(1, iters // 8),
+            log_metric_by_epoch=False),
+        'log_processor':
+        dict(by_epoch=False),
+    }
+    schedulers = cfg.get('param_scheduler') or []
+    if isinstance(schedulers, dict):
+        schedulers = [schedulers]
+    for i, s in enumerate(schedulers):
+        if s.get('type') == 'PolyLR':
+            opts[f'param_scheduler.{i}'] = dict(
+                begin=0, end=iters, by_epoch=False)
+    return opts

@@ -14,7 +14,7 @@ from hfpl_mm.evaluation.functional import (contour_counts_per_class,
                                            contour_f_from_counts,
                                            contour_f_per_class, disk_kernel,
                                            mean_iou)
-from hfpl_mm.evaluation.metrics.cam_metrics import BG_THRESHOLDS
+from hfpl_mm.utils.cam_labels import BG_THRESHOLDS
 
 
 def sample(gt, pred, scores=None):

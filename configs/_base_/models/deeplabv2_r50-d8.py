@@ -12,6 +12,11 @@ model = dict(
         dropout_ratio=0.0,
         num_classes=19,
         align_corners=False,
+        # averaged over the labelled pixels (255 ignored), as the
+        # reference's nn.CrossEntropyLoss(ignore_index=255)
         loss_decode=dict(
-            type='CrossEntropyLoss', use_sigmoid=False, loss_weight=1.0)),
+            type='CrossEntropyLoss',
+            use_sigmoid=False,
+            loss_weight=1.0,
+            avg_non_ignore=True)),
     auxiliary_head=None)

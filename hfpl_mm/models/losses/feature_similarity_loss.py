@@ -40,9 +40,9 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ..utils.cam_norm import CAM_NORMS, normalize_cams
+from ..utils.importance_sampling import POSTERIORS
 from ..utils.pairs import pair_slices, square_window_offsets
 
-POSTERIORS = ('binomial', 'multinomial')
 IMPLS = ('local', 'dense')
 
 

@@ -6,7 +6,7 @@ import torch.nn as nn
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..necks.importance_sampling import importance_sample
+from ..utils.importance_sampling import importance_sample
 from .multilabel_soft_margin_loss import multilabel_soft_margin_loss
 
 

@@ -9,32 +9,34 @@ from mmseg.utils import (ConfigType, OptConfigType, OptMultiConfig,
                          OptSampleList, SampleList)
 from torch import Tensor
 
+from hfpl_mm.utils.cam_labels import (DEFAULT_BG_POWER, DEFAULT_BG_THRESHOLD,
+                                     add_background)
 from hfpl_mm.utils.labels import stack_cls_labels
 from ..utils.cam_norm import normalize_cams
-
-
-#: Background score of the threshold rule: the reference writes its SEAM
-#: pseudo-label PNGs at 0.26 (``infer_cam_voc.py --out_cam_pred_alpha``).
-DEFAULT_BG_THRESHOLD = 0.26
 
 
 def cams_to_scores(cams: Tensor,
                    labels: Optional[Tensor],
                    bg_mode: str = 'threshold',
                    bg_threshold: float = DEFAULT_BG_THRESHOLD,
-                   bg_power: float = 16.0,
+                   bg_power: float = DEFAULT_BG_POWER,
                    eps: float = 1e-5) -> Tensor:
     """Turn CAM logits into per-pixel scores with a background channel.
 
     Foreground scores are the CAMs min-max normalised per class by
     :func:`normalize_cams` (the reference's stage-2 rule), restricted to the
-    image-level labels when given. Background is the constant
-    ``bg_threshold`` (alpha; 'threshold') or, as the reference does,
-    ``(1 - max_c fg_c) ** bg_power`` ('power').
+    image-level labels when given. Background is the package's one rule
+    (:func:`hfpl_mm.utils.cam_labels.add_background`): the constant
+    ``bg_threshold`` ('threshold') or ``(1 - max_c fg_c) ** bg_power``
+    ('power').
 
     Args:
         cams (Tensor): CAM logits (N, C, H, W).
         labels (Tensor, optional): Multi-hot labels (N, C).
+        bg_mode (str): 'threshold' or 'power'. Defaults to 'threshold'.
+        bg_threshold (float): Defaults to 0.26.
+        bg_power (float): Defaults to 16.
+        eps (float): Of the min-max normalisation. Defaults to 1e-5.
 
     Returns:
         Tensor: Scores (N, C + 1, H, W), background first; argmax gives the
@@ -43,14 +45,7 @@ def cams_to_scores(cams: Tensor,
     fg = normalize_cams(cams.float(), 'minmax', eps)
     if labels is not None:
         fg = fg * labels.float()[:, :, None, None]
-    if bg_mode == 'threshold':
-        bg = torch.full_like(fg[:, :1], bg_threshold)
-    elif bg_mode == 'power':
-        bg = (1 - fg.amax(1, keepdim=True)).clamp(min=0)**bg_power
-    else:
-        raise ValueError(f"bg_mode must be 'threshold' or 'power', "
-                         f'got {bg_mode!r}')
-    return torch.cat([bg, fg], dim=1)
+    return add_background(fg, bg_mode, bg_threshold, bg_power, dim=1)
 
 
 @MODELS.register_module()
@@ -98,7 +93,7 @@ class CAMSegmentor(BaseSegmentor):
         self.test_cfg = dict(
             bg_mode='threshold',
             bg_threshold=DEFAULT_BG_THRESHOLD,
-            bg_power=16.0,
+            bg_power=DEFAULT_BG_POWER,
             use_gt_labels=True,
             scales=(1.0, ),
             flip=False)

@@ -87,7 +87,7 @@ def test_item1_puzzlecam_tiles_without_addon(monkeypatch):
 
 @pytest.mark.parametrize('path', [
     SEAM, HFPL_SEAM,
-    'configs/affinity/affnet_wr38-d8_1xb8-8e_voc12aug-hfpl-seam-448x448.py'
+    'configs/affinity/affnet_wr38-d8_1xb8-8e_voc12aug-448x448.py'
 ])
 def test_item2_wr38_batchnorm_frozen(path):
     model = build(path)

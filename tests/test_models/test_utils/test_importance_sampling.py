@@ -1,11 +1,9 @@
+"""The importance sampler behind ISL (models/utils/importance_sampling)."""
 import pytest
 import torch
 import torch.nn.functional as F
 
-from hfpl_mm.models.losses import (importance_sampling_loss,
-                                   multilabel_soft_margin_loss)
-from hfpl_mm.models.necks import importance_sample, sampling_distribution
-from mmseg.registry import MODELS
+from hfpl_mm.models.utils import importance_sample, sampling_distribution
 
 
 def empirical(logits, posterior, draws=200000, seed=0, eps=1e-5):
@@ -87,47 +85,6 @@ def test_gathered_logits_and_gradient_only_at_samples():
     samples.sum().backward()
     hit = torch.zeros(2, 3, 16).scatter_(2, idx, 1.0).view_as(logits)
     assert torch.equal(logits.grad != 0, hit > 0)
-
-
-def test_multilabel_loss_matches_torch_reference():
-    g = torch.Generator().manual_seed(4)
-    logits = torch.randn(5, 7, generator=g)
-    labels = (torch.rand(5, 7, generator=g) > 0.5).float()
-    ref = F.multilabel_soft_margin_loss(logits, labels)
-    torch.testing.assert_close(multilabel_soft_margin_loss(logits, labels),
-                               ref)
-    # (N, C, K): each of the K samples is one prediction with the labels
-    samples = torch.randn(5, 7, 3, generator=g)
-    flat = samples.permute(0, 2, 1).reshape(15, 7)
-    ref = F.multilabel_soft_margin_loss(flat,
-                                        labels.repeat_interleave(3, dim=0))
-    torch.testing.assert_close(
-        multilabel_soft_margin_loss(samples, labels), ref)
-
-
-def test_isl_value_and_no_positive_class():
-    logits = torch.randn(2, 4, 6, 6)
-    labels = torch.zeros(2, 4)
-    labels[0, 1] = 1  # image 1 has no positive class
-    loss = importance_sampling_loss(
-        logits, labels, generator=torch.Generator().manual_seed(9))
-    samples, _ = importance_sample(
-        logits, 10, generator=torch.Generator().manual_seed(9))
-    flat = samples.permute(0, 2, 1).reshape(20, 4)
-    ref = F.multilabel_soft_margin_loss(flat,
-                                        labels.repeat_interleave(10, dim=0))
-    assert torch.isfinite(loss)
-    torch.testing.assert_close(loss, ref)
-
-
-def test_registered_pool_and_loss():
-    pool = MODELS.build(dict(type='ImportanceSamplingPool', num_samples=4))
-    out = pool(torch.randn(2, 3, 5, 5))
-    assert out.shape == (2, 3, 4)
-    loss = MODELS.build(dict(type='ImportanceSamplingLoss'))
-    assert loss.loss_weight == 0.2 and loss.loss_name == 'loss_isl'
-    from mmpretrain.registry import MODELS as PRETRAIN
-    assert PRETRAIN.get('ImportanceSamplingPool') is type(pool)
 
 
 def test_bad_input_errors():
