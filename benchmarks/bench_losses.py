@@ -1,14 +1,19 @@
 """Time and peak memory of the HFPL losses (forward + backward).
 
-FSL: ``dense`` (all pairs, exact), ``local`` (window of radius 3 sigma) and a
+FSL: ``dense`` (all pairs, exact), ``local`` (window of radius 3 sigma),
+``auto`` (the default: whichever of the two :func:`choose_impl` picks) and a
 straightforward ``cdist`` version, at 28x28, 56x56 and 112x112 CAMs, batch 8,
 20 foreground classes (21 prediction channels with background).
 ISL: sampling + loss against GAP + loss, same shapes.
 
-Every measurement runs in a fresh subprocess. CPU peak memory is the growth
-of the process's peak RSS during the call; on CUDA it is
-``torch.cuda.max_memory_allocated``. Cases whose pair tensors alone would
-exceed ``--max-pair-gib`` are skipped and marked so.
+Every measurement runs in a fresh subprocess. Time is the best of
+``--repeats`` forward+backward calls (on CUDA after
+``torch.cuda.synchronize``). CPU peak memory is the growth of the process's
+peak RSS during the calls; on CUDA it is ``torch.cuda.max_memory_allocated``
+above what was allocated before. Operator calls are the top-level ``aten::``
+calls of one forward+backward under ``torch.profiler`` (each a kernel
+launch, or more, on a GPU). Cases whose pair tensors alone would exceed
+``--max-pair-gib`` are skipped and marked so.
 
     python benchmarks/bench_losses.py [--device cpu|cuda] [--repeats 3]
 """
@@ -63,7 +68,7 @@ def run_case(kind, size, device, repeats):
 
     def step():
         x = cams.clone().requires_grad_(True)
-        if kind in ('local', 'dense'):
+        if kind in ('local', 'dense', 'auto'):
             loss = feature_similarity_loss(img, x, labels, impl=kind)
         elif kind == 'cdist':
             loss = cdist_fsl(img, prediction_maps(x, labels))
@@ -94,7 +99,24 @@ def run_case(kind, size, device, repeats):
         peak = torch.cuda.max_memory_allocated() - base
     else:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
-    return dict(time=min(times), peak=max(peak, 0), value=value)
+    return dict(time=min(times), peak=max(peak, 0), value=value,
+                ops=count_aten_calls(step))
+
+
+def count_aten_calls(fn) -> int:
+    """Top-level ``aten::`` calls (not nested in another aten op) of one
+    ``fn()``, forward and autograd backward."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        fn()
+    count = 0
+    for e in prof.events():
+        if not e.name.startswith('aten::'):
+            continue
+        parent = e.cpu_parent
+        if parent is None or not parent.name.startswith('aten::'):
+            count += 1
+    return count
 
 
 def main():
@@ -131,23 +153,24 @@ def main():
         return json.loads(out.stdout.strip().splitlines()[-1]), ''
 
     print('\nFSL')
-    print('| CAM | impl | time (ms) | peak mem (MiB) | loss | speed-up vs '
-          'dense | mem ratio dense/local |')
-    print('|---|---|---|---|---|---|---|')
+    print('| CAM | impl | time (ms) | peak mem (MiB) | aten calls | loss | '
+          'speed-up vs dense | mem ratio dense/local |')
+    print('|---|---|---|---|---|---|---|---|')
+    kinds = ('dense', 'local', 'auto', 'cdist')
     for size in SIZES:
-        res = {k: measure(k, size) for k in ('dense', 'local', 'cdist')}
-        for kind in ('dense', 'local', 'cdist'):
+        res = {k: measure(k, size) for k in kinds}
+        for kind in kinds:
             r, note = res[kind]
             if r is None:
-                print(f'| {size}x{size} | {kind} | - | - | - | {note} | |')
+                print(f'| {size}x{size} | {kind} | - | - | - | - | {note} | |')
                 continue
             d = res['dense'][0]
             speed = f'{d["time"] / r["time"]:.1f}x' if d else ''
             ratio = (f'{d["peak"] / max(r["peak"], 1):.1f}x'
                      if d and kind == 'local' else '')
             print(f'| {size}x{size} | {kind} | {r["time"] * 1e3:.1f} | '
-                  f'{r["peak"] / 2**20:.1f} | {r["value"]:.6f} | {speed} | '
-                  f'{ratio} |')
+                  f'{r["peak"] / 2**20:.1f} | {r["ops"]} | {r["value"]:.6f} | '
+                  f'{speed} | {ratio} |')
     print('\nISL overhead')
     print('| CAM | pooling | time (ms) | relative to GAP |')
     print('|---|---|---|---|')

@@ -16,13 +16,15 @@ For pixel pairs (i, j) at CAM resolution::
 Similar colours (t < 0) pull predictions together, colour edges (t > 0)
 push them apart.
 
-Two implementations share this interface:
+Two implementations share this interface, and ``auto`` (the default)
+picks between them (:func:`choose_impl`):
 
 * ``dense``: every ordered pair, exact; O(N (HW)^2) memory.
 * ``local``: only pairs with ``max(|row_i - row_j|, |col_i - col_j|) <= r``
-  (``r = ceil(3 sigma)`` by default), looping over the window's offsets with
-  a hand-written backward; O(N HW r^2) memory for the colour kernel and
-  O(N C HW) for the predictions. Its truncation error is bounded by
+  (``r = ceil(3 sigma)`` by default), a few large operations per chunk of
+  window rows with a hand-written backward (:class:`_LocalFSL`); memory
+  O(N HW (C + chunk)), the chunk bounded by ``chunk_mib``. Its truncation
+  error is bounded by
   ``|L_dense - L_local| <= dy_max * tail(sigma, r)`` where ``dy_max`` is the
   largest prediction distance (see :func:`max_prediction_distance`) and
   ``tail`` the Gaussian weight outside the window
@@ -30,7 +32,7 @@ Two implementations share this interface:
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
 """
 import math
-from typing import List, Optional
+from typing import Optional
 
 import torch
 import torch.nn as nn
@@ -41,9 +43,8 @@ from torch.autograd.function import once_differentiable
 
 from ..utils.cam_norm import CAM_NORMS, normalize_cams
 from ..utils.importance_sampling import POSTERIORS
-from ..utils.pairs import pair_slices, square_window_offsets
 
-IMPLS = ('local', 'dense')
+IMPLS = ('auto', 'local', 'dense')
 
 
 def prediction_maps(cams: Tensor,
@@ -178,35 +179,123 @@ def fsl_dense(img: Tensor,
     return -(kernel * dy).sum() / (n * h * w)
 
 
+#: Default working-set bound of one chunk of window rows of the local
+#: implementation (the band matrix and the colour-kernel buffers).
+DEFAULT_CHUNK_MIB = 60.0
+
+#: Default bound of the dense implementation's pair tensors under
+#: ``impl='auto'``.
+DEFAULT_DENSE_MIB = 64.0
+
+
+def _colour_kernel_(dx: Tensor, channels: int, mu: float,
+                    eps: float) -> Tensor:
+    """:func:`colour_term` of ``dx / channels`` for a summed L1 distance,
+    in place on ``dx`` and one more buffer (no transcendental op)::
+
+        tanh(mu + log(p / q)) = (E p^2 - q^2) / (E p^2 + q^2),  E = e^(2 mu)
+
+    with ``p = dx + eps`` and ``q = 1 - dx + eps`` (both scaled by
+    ``channels`` here, which cancels).
+    """
+    dx.clamp_(0.0, float(channels))
+    q = (channels * (1.0 + eps)) - dx
+    dx.add_(channels * eps).square_().mul_(math.exp(2.0 * mu))  # E p^2
+    q.square_()
+    dx.sub_(q)  # E p^2 - q^2
+    q.mul_(2.0).add_(dx)  # E p^2 + q^2
+    return dx.div_(q)
+
+
+def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
+                     itemsize: int = 4) -> int:
+    """Window rows per chunk of :func:`fsl_local` for predictions of
+    ``shape`` (N, C, H, W): as many as fit ``chunk_mib`` (at least one).
+
+    One window row costs ``N * H * (W + 2 r) * W`` values for its band
+    matrix, alive together with either two colour-kernel buffers
+    (``N * H * W * (2 r + 1)`` each) or the chunk's copy of the predictions
+    (``N * H * (C + 1) * (W + 2 r)``).
+    """
+    n, c, h, w = shape
+    rw = min(radius, w - 1)
+    wp = w + 2 * rw
+    band = wp * w
+    rest = max(2 * w * (2 * rw + 1), (c + 1) * wp)
+    per_row = n * h * (band + rest) * itemsize
+    return max(1, int(chunk_mib * 2**20 // per_row))
+
+
 class _LocalFSL(torch.autograd.Function):
-    """Sum over window offsets; the backward loops again instead of storing
-    per-offset intermediates, so memory stays O(N HW (C + r^2))."""
+    """Windowed FSL as a few large operations per chunk of window rows.
+
+    With ``s_i = sum_j k_ij`` and ``z_i = sum_j k_ij y_j`` over the window
+    (k symmetric), the pair sum is::
+
+        sum_{i,j} k_ij 0.5 ||y_i - y_j||^2 = sum_i s_i ||y_i||^2 - y_i . z_i
+
+    and its gradient is ``2 (s_i y_i - z_i)``, so one pass computes the loss
+    and keeps (s, z) for the backward. ``z`` (and ``s``, as the product with
+    a channel of ones, zero outside the image) comes from one batched
+    matrix product per chunk: for every image row, the predictions of R
+    window rows times a band matrix holding the colour-weighted Gaussian of
+    each pixel's ``2 r + 1`` column offsets. Memory is the chunk's band and
+    kernel (:func:`local_chunk_rows`) plus O(N (C + 1) H W).
+    """
 
     @staticmethod
-    def forward(ctx, y: Tensor, kernels: List[Tensor], offsets) -> Tensor:
-        n, _, h, w = y.shape
-        total = y.new_zeros(())
-        for (a, b), k in zip(offsets, kernels):
-            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
-            diff = y[:, :, ri, ci] - y[:, :, rj, cj]
-            total += (k * diff.pow(2).sum(1)).sum()
-        ctx.save_for_backward(y)
-        ctx.kernels, ctx.offsets = kernels, offsets
-        # both orders of every pair: 2 * 0.5 * ||y_i - y_j||^2
+    def forward(ctx, y: Tensor, x: Tensor, radius: int, mu: float,
+                sigma: float, eps: float, chunk_rows: int) -> Tensor:
+        n, c, h, w = y.shape
+        ch = x.shape[1]
+        rh, rw = min(radius, h - 1), min(radius, w - 1)
+        rows, cols = 2 * rh + 1, 2 * rw + 1
+        wp = w + 2 * rw
+        # predictions and a channel of ones, zero outside the image: the
+        # ones give s, the zeros drop the pairs that leave the image
+        ya = F.pad(torch.cat([y, y.new_ones(n, 1, h, w)], 1), (rw, rw, rh, rh))
+        # (n, h, c + 1, window row, padded column): image row + window row
+        y_rows = ya.unfold(2, rows, 1).permute(0, 2, 1, 4, 3)
+        x_pad = F.pad(x, (rw, rw, rh, rh))
+        # neighbours (ch, n, h, window row, w, column offset), a view
+        x_nb = x_pad.unfold(2, rows, 1).unfold(3, cols, 1).permute(
+            1, 0, 2, 4, 3, 5)
+        x_i = x.permute(1, 0, 2, 3)[:, :, :, None, :, None].unbind(0)
+        d = torch.arange(-rw, rw + 1, dtype=y.dtype, device=y.device)
+        e = torch.arange(-rh, rh + 1, dtype=y.dtype, device=y.device)
+        gauss = gaussian_weight(e[:, None]**2 + d[None]**2,
+                                sigma)[None, None, :, None, :]
+        z = y.new_zeros(n * h, c + 1, w)
+        for a0 in range(0, rows, chunk_rows):
+            r = min(chunk_rows, rows - a0)
+            nb = x_nb[:, :, :, a0:a0 + r].unbind(0)
+            k = (x_i[0] - nb[0]).abs_()  # (n, h, r, w, cols)
+            for xi, xj in zip(x_i[1:], nb[1:]):
+                k.add_((xi - xj).abs_())
+            k = _colour_kernel_(k, ch, mu, eps).mul_(gauss[:, :, a0:a0 + r])
+            # band[n, h, a, w + b, w] = k[n, h, a, w, b]
+            band = y.new_zeros(n, h, r, wp, w)
+            st = band.stride()
+            band.as_strided((n, h, r, w, cols),
+                            (st[0], st[1], st[2], w + 1, w)).copy_(k)
+            del k
+            z.baddbmm_(
+                y_rows[:, :, :, a0:a0 + r].reshape(n * h, c + 1, r * wp),
+                band.view(n * h, r * wp, w))
+            del band
+        z = z.view(n, h, c + 1, w).permute(0, 2, 1, 3)
+        s, zy = z[:, c], z[:, :c]
+        total = (s * y.square().sum(1)).sum() - (y * zy).sum()
+        ctx.save_for_backward(y, s, zy)
         return -total / (n * h * w)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: Tensor):
-        y, = ctx.saved_tensors
+        y, s, zy = ctx.saved_tensors
         n, _, h, w = y.shape
-        acc = torch.zeros_like(y)
-        for (a, b), k in zip(ctx.offsets, ctx.kernels):
-            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
-            g = k[:, None] * (y[:, :, ri, ci] - y[:, :, rj, cj])
-            acc[:, :, ri, ci] += g
-            acc[:, :, rj, cj] -= g
-        return acc * (grad_out * (-2.0 / (n * h * w))), None, None
+        grad = (s[:, None] * y).sub_(zy).mul_(grad_out * (-2.0 / (n * h * w)))
+        return grad, None, None, None, None, None, None
 
 
 def fsl_local(img: Tensor,
@@ -214,11 +303,15 @@ def fsl_local(img: Tensor,
               mu: float = 2.5,
               sigma: float = 5.0,
               radius: Optional[int] = None,
-              eps: float = 1e-5) -> Tensor:
+              eps: float = 1e-5,
+              chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
     """FSL over pixel pairs within a square window of ``radius``.
 
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
     within ``max_prediction_distance(y) * gaussian_tail_mass(sigma, r)``.
+    The work is a handful of large operations per chunk of window rows
+    (about 30 operator calls; 4 chunks at 56x56 CAMs, batch 8), not a loop
+    over the window's offsets; see :class:`_LocalFSL`.
 
     Args:
         img (Tensor): Image (N, 3, H, W) in [0, 1] at CAM resolution.
@@ -227,6 +320,9 @@ def fsl_local(img: Tensor,
         sigma (float): Spatial Gaussian std in pixels. Defaults to 5.0.
         radius (int, optional): Window radius; ``ceil(3 sigma)`` if None.
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
+        chunk_mib (float): Working-set bound of one chunk of window rows
+            (:func:`local_chunk_rows`); larger chunks mean fewer, larger
+            operations. Defaults to 60.
 
     Returns:
         Tensor: Scalar loss.
@@ -235,19 +331,44 @@ def fsl_local(img: Tensor,
     radius = default_radius(sigma) if radius is None else int(radius)
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
-    _, _, h, w = y.shape
-    offsets = square_window_offsets(h, w, radius)
     x = img.detach().to(y.dtype)
-    kernels = []
-    with torch.no_grad():
-        for a, b in offsets:
-            (ri, ci), (rj, cj) = pair_slices(h, w, a, b)
-            dx = (x[:, :, ri, ci] - x[:, :, rj, cj]).abs().sum(1) / x.shape[1]
-            wgt = gaussian_weight(
-                torch.tensor(float(a * a + b * b), dtype=torch.float64),
-                sigma)
-            kernels.append(colour_term(dx, mu, eps) * wgt.item())
-    return _LocalFSL.apply(y, kernels, offsets)
+    rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size())
+    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows)
+
+
+def dense_bytes(shape, itemsize: int = 4) -> int:
+    """Peak bytes of :func:`fsl_dense`'s pair tensors for predictions of
+    ``shape``: about five (N, HW, HW) tensors alive at once."""
+    n, _, h, w = shape
+    return 5 * n * (h * w)**2 * itemsize
+
+
+def choose_impl(shape, radius: int, dense_mib: float = DEFAULT_DENSE_MIB,
+                itemsize: int = 4) -> str:
+    """``impl='auto'``: 'dense' (exact) when its pair tensors fit
+    ``dense_mib`` and the window already spans a large part of the image
+    (at least a quarter of its pixels, where dense does at most about four
+    times local's pair work in a few large kernels); 'local' otherwise."""
+    n, _, h, w = shape
+    rh, rw = min(radius, h - 1), min(radius, w - 1)
+    window = (2 * rh + 1) * (2 * rw + 1)
+    fits = dense_bytes(shape, itemsize) <= dense_mib * 2**20
+    return 'dense' if fits and 4 * window >= h * w else 'local'
+
+
+_LOGGED_CHOICES = set()
+
+
+def _log_choice_once(impl: str, shape, radius: int) -> None:
+    key = (impl, tuple(shape[2:]), radius)
+    if key in _LOGGED_CHOICES:
+        return
+    _LOGGED_CHOICES.add(key)
+    from mmengine.logging import print_log
+    print_log(
+        f"FeatureSimilarityLoss(impl='auto'): {impl} for {shape[2]}x"
+        f'{shape[3]} CAMs (batch {shape[0]}, window radius {radius})',
+        logger='current')
 
 
 def feature_similarity_loss(img: Tensor,
@@ -256,10 +377,12 @@ def feature_similarity_loss(img: Tensor,
                             posterior: str = 'binomial',
                             mu: float = 2.5,
                             sigma: float = 5.0,
-                            impl: str = 'local',
+                            impl: str = 'auto',
                             radius: Optional[int] = None,
                             eps: float = 1e-5,
-                            cam_norm: str = 'minmax') -> Tensor:
+                            cam_norm: str = 'minmax',
+                            dense_mib: float = DEFAULT_DENSE_MIB,
+                            chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -273,10 +396,14 @@ def feature_similarity_loss(img: Tensor,
         posterior (str): 'binomial' or 'multinomial'. Defaults to 'binomial'.
         mu (float): Defaults to 2.5.
         sigma (float): Defaults to 5.0.
-        impl (str): 'local' or 'dense'. Defaults to 'local'.
+        impl (str): 'auto' (:func:`choose_impl`), 'local' or 'dense'.
+            Defaults to 'auto'.
         radius (int, optional): Window radius of 'local'. Defaults to None.
         eps (float): Defaults to 1e-5.
         cam_norm (str): See :func:`prediction_maps`. Defaults to 'minmax'.
+        dense_mib (float): Memory bound of 'dense' under 'auto'.
+            Defaults to 64.
+        chunk_mib (float): Chunk working set of 'local'. Defaults to 60.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
@@ -288,9 +415,13 @@ def feature_similarity_loss(img: Tensor,
         img = F.interpolate(
             img.to(y.dtype), size=y.shape[2:], mode='bilinear',
             align_corners=True)
+    if impl == 'auto':
+        r = default_radius(sigma) if radius is None else int(radius)
+        impl = choose_impl(y.shape, r, dense_mib, y.element_size())
+        _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
         return fsl_dense(img, y, mu, sigma, eps)
-    return fsl_local(img, y, mu, sigma, radius, eps)
+    return fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
 
 
 @MODELS.register_module()
@@ -304,8 +435,11 @@ class FeatureSimilarityLoss(nn.Module):
             or 'multinomial' (softmax over classes, for ablation).
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in CAM pixels. Defaults to 5.0.
-        impl (str): 'local' (windowed, fast) or 'dense' (all pairs, exact).
-            Defaults to 'local'.
+        impl (str): 'auto' (default: 'dense' where its pair tensors fit
+            ``dense_mib`` and the window spans at least a quarter of the
+            CAM, 'local' otherwise; the choice is logged once per CAM size),
+            'local' (window of ``radius``, a few large operations per chunk
+            of window rows) or 'dense' (all pairs, exact).
         radius (int, optional): Window radius of 'local'; ``ceil(3 sigma)``
             when None. Defaults to None.
         eps (float): Defaults to 1e-5.
@@ -313,6 +447,10 @@ class FeatureSimilarityLoss(nn.Module):
             (the reference's, default) or 'max' (``relu(cam) / max``, a
             variant kept for ablation; equal unless a map is positive
             everywhere).
+        dense_mib (float): Memory bound of 'dense' under 'auto'.
+            Defaults to 64.
+        chunk_mib (float): Working set of one chunk of window rows of
+            'local'. Defaults to 60.
         loss_weight (float): Defaults to 1.0 (the reference's weight on VOC;
             it uses 0.2 on COCO).
         loss_name (str): Defaults to 'loss_fsl'.
@@ -322,10 +460,12 @@ class FeatureSimilarityLoss(nn.Module):
                  posterior: str = 'binomial',
                  mu: float = 2.5,
                  sigma: float = 5.0,
-                 impl: str = 'local',
+                 impl: str = 'auto',
                  radius: Optional[int] = None,
                  eps: float = 1e-5,
                  cam_norm: str = 'minmax',
+                 dense_mib: float = DEFAULT_DENSE_MIB,
+                 chunk_mib: float = DEFAULT_CHUNK_MIB,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl') -> None:
         super().__init__()
@@ -344,6 +484,8 @@ class FeatureSimilarityLoss(nn.Module):
         self.impl = impl
         self.radius = radius
         self.eps = eps
+        self.dense_mib = dense_mib
+        self.chunk_mib = chunk_mib
         self.loss_weight = loss_weight
         self._loss_name = loss_name
 
@@ -351,7 +493,8 @@ class FeatureSimilarityLoss(nn.Module):
                 **kwargs) -> Tensor:
         return self.loss_weight * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
-            self.impl, self.radius, self.eps, self.cam_norm)
+            self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
+            self.chunk_mib)
 
     @property
     def loss_name(self) -> str:

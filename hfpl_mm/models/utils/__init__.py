@@ -1,10 +1,9 @@
 from .cam_norm import CAM_NORMS, normalize_cams
 from .importance_sampling import (POSTERIORS, importance_sample,
                                   sampling_distribution)
-from .pairs import half_disk_offsets, pair_slices, square_window_offsets
+from .pairs import half_disk_offsets, pair_slices
 
 __all__ = [
     'CAM_NORMS', 'normalize_cams', 'POSTERIORS', 'importance_sample',
-    'sampling_distribution', 'half_disk_offsets', 'pair_slices',
-    'square_window_offsets'
+    'sampling_distribution', 'half_disk_offsets', 'pair_slices'
 ]

@@ -1,21 +1,10 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
-"""Pixel-pair bookkeeping shared by FSL and AffinityNet: every pair (i, j)
-with ``j = i + (a, b)`` for an offset of one half-plane, so each unordered
-pair is visited once and vectorised as two shifted slices."""
+"""Pixel-pair bookkeeping of AffinityNet: every pair (i, j) with
+``j = i + (a, b)`` for an offset of one half-plane, so each unordered pair
+is visited once and vectorised as two shifted slices."""
 from typing import List, Tuple
 
 Offset = Tuple[int, int]
-
-
-def square_window_offsets(h: int, w: int, radius: int) -> List[Offset]:
-    """Half of the non-zero offsets with ``max(|a|, |b|) <= radius`` (and
-    within an h x w image); the other half mirrors them."""
-    offsets = []
-    for a in range(0, min(radius, h - 1) + 1):
-        for b in range(-min(radius, w - 1), min(radius, w - 1) + 1):
-            if a > 0 or b > 0:
-                offsets.append((a, b))
-    return offsets
 
 
 def half_disk_offsets(radius: int) -> List[Offset]:

@@ -183,3 +183,85 @@ def test_bad_inputs():
         feature_similarity_loss(img, cams, labels, impl='fast')
     with pytest.raises(ValueError, match='CAM resolution'):
         fsl_dense(img[..., :3], prediction_maps(cams, labels))
+
+
+# ------------------------------------------------ issue 11: vectorised local
+def offset_loop_reference(img, y, mu=2.5, sigma=5.0, radius=15, eps=1e-5):
+    """The previous local implementation's formula, with autograd: one
+    shifted-slice term per offset of the half window (both orders of every
+    pair, so 2 * 0.5 * ||y_i - y_j||^2)."""
+    n, _, h, w = y.shape
+    total = y.new_zeros(())
+    for a in range(0, min(radius, h - 1) + 1):
+        for b in range(-min(radius, w - 1), min(radius, w - 1) + 1):
+            if a == 0 and b <= 0:
+                continue
+            yi = y[:, :, :h - a, max(0, -b):w - max(0, b)]
+            yj = y[:, :, a:, max(0, b):w - max(0, -b)]
+            xi = img[:, :, :h - a, max(0, -b):w - max(0, b)]
+            xj = img[:, :, a:, max(0, b):w - max(0, -b)]
+            dx = ((xi - xj).abs().sum(1) / 3).clamp(0, 1)
+            t = torch.tanh(mu + torch.log((dx + eps) / (1 - dx + eps)))
+            wgt = math.exp(-(a * a + b * b) /
+                           (2 * sigma**2)) / (2 * math.pi * sigma**2)
+            total = total + (wgt * t * (yi - yj).pow(2).sum(1)).sum()
+    return -total / (n * h * w)
+
+
+@pytest.mark.parametrize('chunk_mib', [1e-6, 0.05, 1e3])
+@pytest.mark.parametrize('shape', [(2, 4, 9, 13, 3), (1, 3, 20, 17, 15),
+                                   (2, 2, 5, 30, 4)])
+def test_local_equals_offset_loop_float64(shape, chunk_mib):
+    """Loss and gradient equal the per-offset formula within 1e-6 relative
+    for every chunking (one window row per chunk up to all rows at once)."""
+    n, c, h, w, r = shape
+    g = torch.Generator().manual_seed(h * w)
+    img = torch.rand(n, 3, h, w, generator=g, dtype=torch.float64)
+    y0 = torch.rand(n, c, h, w, generator=g, dtype=torch.float64)
+    y1 = y0.clone().requires_grad_(True)
+    y2 = y0.clone().requires_grad_(True)
+    ref = offset_loop_reference(img, y1, sigma=2.0, radius=r)
+    got = fsl_local(img, y2, sigma=2.0, radius=r, chunk_mib=chunk_mib)
+    ref.backward()
+    got.backward()
+    assert got.item() == pytest.approx(ref.item(), rel=1e-6)
+    scale = y1.grad.abs().max()
+    assert ((y2.grad - y1.grad).abs().max() / scale).item() < 1e-6
+
+
+def test_local_chunk_rows_follow_the_budget():
+    from hfpl_mm.models.losses.feature_similarity_loss import \
+        local_chunk_rows
+    # one window row at 56x56, batch 8, r 15: 8*56*56*(86 + 62) * 4 bytes
+    per_row = 8 * 56 * 56 * (56 + 30 + 62) * 4
+    assert local_chunk_rows((8, 21, 56, 56), 15, per_row * 4 / 2**20) == 4
+    assert local_chunk_rows((8, 21, 56, 56), 15, 1e-3) == 1
+    # the window is clipped to the image: r 15 on 4 columns -> 3
+    assert local_chunk_rows((1, 2, 4, 4), 15,
+                            1 * 4 * 4 * (4 + 6 + 14) * 4 * 5 / 2**20) == 5
+
+
+def test_auto_picks_dense_when_small_local_when_large(caplog):
+    from hfpl_mm.models.losses.feature_similarity_loss import choose_impl
+    # 16x16 CAMs, r 5 (the bundled default): 5 * 8 * 256^2 * 4 = 10 MiB
+    assert choose_impl((8, 21, 16, 16), 5) == 'dense'
+    # 56x56, r 15: dense would need 1.5 GiB
+    assert choose_impl((8, 21, 56, 56), 15) == 'local'
+    # fits, but the window is small against the image: local
+    assert choose_impl((1, 21, 40, 40), 2, dense_mib=1e4) == 'local'
+    # a larger budget lets dense take 28x28 (r 15 covers it)
+    assert choose_impl((8, 21, 28, 28), 15, dense_mib=64) == 'local'
+    assert choose_impl((8, 21, 28, 28), 15, dense_mib=128) == 'dense'
+
+
+def test_auto_gives_the_chosen_implementations_value():
+    img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=2)
+    auto = feature_similarity_loss(img, cams, labels, sigma=1.0)
+    dense = feature_similarity_loss(img, cams, labels, sigma=1.0,
+                                    impl='dense')
+    assert auto.item() == dense.item()
+    auto = feature_similarity_loss(img, cams, labels, sigma=1.0,
+                                   dense_mib=0)
+    local = feature_similarity_loss(img, cams, labels, sigma=1.0,
+                                    impl='local')
+    assert auto.item() == local.item()
