@@ -9,6 +9,16 @@ output is a VOC 2012 tree (``JPEGImages``, ``SegmentationClass`` palette
 PNGs used for evaluation only, ``Annotations`` XML giving the image-level
 labels, ``ImageSets/Segmentation/{train,val}.txt``, and ``cls_labels.npy``).
 The same seed gives the same files.
+
+Two presets:
+
+* ``'default'``: one to three objects per image, whose outlines are colour
+  edges against the background (quick; the main job's default).
+* ``'hard'``: what photographs have and the default lacks: two to four
+  classes per image placed so that they touch and occlude each other,
+  two-tone objects (an internal colour edge), objects that take on the
+  background's colour in places (camouflage), clutter shapes of no class
+  (labelled background), a lighting gradient over the whole image and blur.
 """
 import os
 import os.path as osp
@@ -128,10 +138,131 @@ def _object_texture(rng: np.random.Generator, hue_range: Tuple[int, int],
     return cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
 
 
+PRESETS = ('default', 'hard')
+
+
+def _shape_near(rng: np.random.Generator, family: str, h: int, w: int,
+                anchor: np.ndarray) -> np.ndarray:
+    """A mask of ``family`` that touches or overlaps the mask ``anchor``:
+    redrawn until it does (or returned after 20 tries)."""
+    grown = cv2.dilate(anchor, np.ones((5, 5), np.uint8))
+    mask = _shape_mask(rng, family, h, w)
+    for _ in range(20):
+        if (mask & grown).any() and (mask & ~anchor.astype(bool)).sum() > (
+                0.01 * h * w):
+            break
+        mask = _shape_mask(rng, family, h, w)
+    return mask
+
+
+def _two_tone(rng: np.random.Generator, tex: np.ndarray,
+              mask: np.ndarray) -> np.ndarray:
+    """``tex`` with the part of the object on one side of a random line
+    through it recoloured: an internal colour edge."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    cy, cx = ys.mean(), xs.mean()
+    theta = rng.uniform(0, np.pi)
+    yy, xx = np.mgrid[0:h, 0:w]
+    side = ((xx - cx) * np.cos(theta) + (yy - cy) * np.sin(theta)) > 0
+    hsv = cv2.cvtColor(tex.astype(np.uint8), cv2.COLOR_RGB2HSV).astype(
+        np.float32)
+    hsv[..., 0] = (hsv[..., 0] + rng.uniform(40, 140)) % 180
+    hsv[..., 2] *= rng.uniform(0.5, 0.9)
+    other = cv2.cvtColor(
+        np.clip(hsv, 0, [179, 255, 255]).astype(np.uint8),
+        cv2.COLOR_HSV2RGB).astype(np.float32)
+    return np.where(side[..., None], other, tex)
+
+
+def _camouflage(rng: np.random.Generator, tex: np.ndarray,
+                background: np.ndarray) -> np.ndarray:
+    """``tex`` replaced by the background's own colours in smooth random
+    regions (about a third of the object): no colour edge there."""
+    h, w = tex.shape[:2]
+    blob = _smooth_noise(rng, h, w, 4)
+    amount = np.clip((blob - np.quantile(blob, 0.66)) * 8, 0, 1)[..., None]
+    return tex * (1 - amount) + background * amount
+
+
+def _clutter(rng: np.random.Generator, h: int, w: int) -> Tuple[np.ndarray,
+                                                                np.ndarray]:
+    """A small shape of no class and its texture (hues between the
+    classes' ranges, so it is not a class seen in another colour)."""
+    family = str(rng.choice(['ellipse', 'rect', 'triangle', 'star']))
+    mask = _shape_mask(rng, family, h, w)
+    # shrink around its centre to clutter size
+    ys, xs = np.nonzero(mask)
+    if len(ys):
+        m = cv2.getRotationMatrix2D((float(xs.mean()), float(ys.mean())), 0,
+                                    rng.uniform(0.35, 0.6))
+        mask = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_NEAREST)
+    tex = _object_texture(rng, (165, 180), h, w)
+    return mask, tex
+
+
+def _lighting(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
+    """A multiplicative linear lighting gradient (0.55 to 1.15)."""
+    theta = rng.uniform(0, 2 * np.pi)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    ramp = (xx / w - 0.5) * np.cos(theta) + (yy / h - 0.5) * np.sin(theta)
+    lo, hi = rng.uniform(0.55, 0.8), rng.uniform(0.95, 1.15)
+    return (lo + (hi - lo) * (ramp - ramp.min()) /
+            max(float(np.ptp(ramp)), 1e-6))[..., None]
+
+
+def render_hard_sample(rng: np.random.Generator,
+                       size: Tuple[int, int]) -> Tuple[np.ndarray,
+                                                       np.ndarray]:
+    """One image and mask of the 'hard' preset (see the module docstring):
+    two to four distinct classes, each object touching an earlier one."""
+    h, w = size
+    background = render_background(rng, h, w).astype(np.float32)
+    img = background.copy()
+    seg = np.zeros((h, w), np.uint8)
+    for _ in range(int(rng.integers(0, 3))):  # clutter under the objects
+        mask, tex = _clutter(rng, h, w)
+        alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
+        img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
+    names = list(SYNTH_CLASSES)
+    count = int(rng.integers(2, 5))
+    chosen = rng.choice(len(names), size=count, replace=False)
+    union = np.zeros((h, w), np.uint8)
+    for k in chosen:
+        name = names[k]
+        family, hues = SYNTH_CLASSES[name]
+        if union.any():
+            mask = _shape_near(rng, family, h, w, union)
+        else:
+            mask = _shape_mask(rng, family, h, w)
+        tex = _object_texture(rng, hues, h, w).astype(np.float32)
+        if rng.random() < 0.5:
+            tex = _two_tone(rng, tex, mask)
+        if rng.random() < 0.4:
+            tex = _camouflage(rng, tex, background)
+        alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
+        img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
+        seg[mask > 0] = VOC_CLASSES.index(name)
+        union |= mask
+    if rng.random() < 0.5:  # clutter in front, occluding
+        mask, tex = _clutter(rng, h, w)
+        alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
+        img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
+        seg[mask > 0] = 0
+    present = [c for c in np.unique(seg) if c != 0]
+    if len(present) < 2:  # occlusion hid a class: draw again
+        return render_hard_sample(rng, size)
+    img = img * _lighting(rng, h, w)
+    img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
+    img += rng.normal(0, 3, img.shape)
+    return np.clip(img, 0, 255).astype(np.uint8), seg
+
+
 def render_sample(rng: np.random.Generator,
                   size: Tuple[int, int],
                   max_objects: int = 3) -> Tuple[np.ndarray, np.ndarray]:
-    """One RGB image and its mask (VOC indices; 0 is background)."""
+    """One RGB image and its mask (VOC indices; 0 is background) of the
+    'default' preset."""
     h, w = size
     img = render_background(rng, h, w).astype(np.float32)
     seg = np.zeros((h, w), np.uint8)
@@ -169,13 +300,32 @@ def generate_synthetic_voc(out_dir: str,
                            seed: int = 0,
                            size: Tuple[int, int] = (160, 160),
                            max_objects: int = 3,
-                           overwrite: bool = False) -> str:
+                           overwrite: bool = False,
+                           preset: str = 'default') -> str:
     """Write the dataset to ``out_dir`` (atomically: a temporary folder is
     renamed into place) and return ``out_dir``.
+
+    Args:
+        out_dir (str): The VOC-layout folder to write.
+        num_train (int): Train images. Defaults to 240.
+        num_val (int): Val images. Defaults to 60.
+        seed (int): The same seed gives the same files. Defaults to 0.
+        size (tuple[int, int]): Image (H, W). Defaults to (160, 160).
+        max_objects (int): Objects per image of the 'default' preset.
+            Defaults to 3.
+        overwrite (bool): Replace an existing ``out_dir``.
+            Defaults to False.
+        preset (str): 'default' or 'hard' (see the module docstring).
+            Defaults to 'default'.
+
+    Returns:
+        str: ``out_dir`` (absolute).
 
     Raises:
         FileExistsError: ``out_dir`` exists and ``overwrite`` is False.
     """
+    if preset not in PRESETS:
+        raise ValueError(f'preset must be one of {PRESETS}, got {preset!r}')
     out_dir = osp.abspath(out_dir)
     if osp.exists(out_dir):
         if not overwrite:
@@ -195,7 +345,10 @@ def generate_synthetic_voc(out_dir: str,
         for i in range(num_train + num_val):
             split = 'train' if i < num_train else 'val'
             img_id = f'synth_{i:05d}'
-            img, seg = render_sample(rng, size, max_objects)
+            if preset == 'hard':
+                img, seg = render_hard_sample(rng, size)
+            else:
+                img, seg = render_sample(rng, size, max_objects)
             Image.fromarray(img).save(
                 osp.join(tmp, 'JPEGImages', img_id + '.jpg'), quality=95)
             png = Image.fromarray(seg, mode='P')

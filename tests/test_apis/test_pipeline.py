@@ -83,3 +83,29 @@ def test_pipeline_cli_on_real_mini(real_mini, tmp_path):
     assert 'train and val both use all 5 images' in out.stdout
     assert '# hfpl-mm pipeline report' in out.stdout
 
+
+def test_cli_documents_every_option():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'run_pipeline_tool', osp.join(REPO, 'tools', 'run_pipeline.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    actions = [a for a in tool.build_parser()._actions
+               if a.option_strings and a.dest != 'help']
+    assert len(actions) >= 14
+    for a in actions:
+        assert a.help and len(a.help) > 10, a.option_strings
+    assert tool.default_root('default', 0) == 'data/synthvoc'
+    assert tool.default_root('hard', 2) == 'data/synthvoc-hard-seed2'
+
+
+def test_cli_missing_data_root_says_how_to_render(tmp_path):
+    missing = str(tmp_path / 'nowhere')
+    out = subprocess.run(
+        [sys.executable, 'tools/run_pipeline.py', '--data-root', missing,
+         '--seed', '3'], cwd=REPO, capture_output=True, text=True,
+        timeout=300)
+    assert out.returncode == 2
+    assert f'--data-root {missing} does not exist; add --render' in out.stderr
+    assert 'seed 3' in out.stderr
+    assert not osp.exists(missing)
