@@ -188,25 +188,6 @@ DEFAULT_CHUNK_MIB = 60.0
 DEFAULT_DENSE_MIB = 64.0
 
 
-def _colour_kernel_(dx: Tensor, channels: int, mu: float,
-                    eps: float) -> Tensor:
-    """:func:`colour_term` of ``dx / channels`` for a summed L1 distance,
-    in place on ``dx`` and one more buffer (no transcendental op)::
-
-        tanh(mu + log(p / q)) = (E p^2 - q^2) / (E p^2 + q^2),  E = e^(2 mu)
-
-    with ``p = dx + eps`` and ``q = 1 - dx + eps`` (both scaled by
-    ``channels`` here, which cancels).
-    """
-    dx.clamp_(0.0, float(channels))
-    q = (channels * (1.0 + eps)) - dx
-    dx.add_(channels * eps).square_().mul_(math.exp(2.0 * mu))  # E p^2
-    q.square_()
-    dx.sub_(q)  # E p^2 - q^2
-    q.mul_(2.0).add_(dx)  # E p^2 + q^2
-    return dx.div_(q)
-
-
 def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
                      itemsize: int = 4) -> int:
     """Window rows per chunk of :func:`fsl_local` for predictions of
@@ -239,8 +220,11 @@ class _LocalFSL(torch.autograd.Function):
     a channel of ones, zero outside the image) comes from one batched
     matrix product per chunk: for every image row, the predictions of R
     window rows times a band matrix holding the colour-weighted Gaussian of
-    each pixel's ``2 r + 1`` column offsets. Memory is the chunk's band and
-    kernel (:func:`local_chunk_rows`) plus O(N (C + 1) H W).
+    each pixel's ``2 r + 1`` column offsets. The colour term needs no
+    transcendental op: with ``p = dx + eps``, ``q = 1 - dx + eps`` and
+    ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
+    Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
+    O(N (C + 1) H W).
     """
 
     @staticmethod
@@ -249,40 +233,54 @@ class _LocalFSL(torch.autograd.Function):
         n, c, h, w = y.shape
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
-        rows, cols = 2 * rh + 1, 2 * rw + 1
-        wp = w + 2 * rw
+        cols, wp = 2 * rw + 1, w + 2 * rw
+        r = min(chunk_rows, 2 * rh + 1)
+        chunks = -(-(2 * rh + 1) // r)
+        rows = chunks * r  # window rows past 2 rh + 1 get weight 0
+        extra = rows - (2 * rh + 1)
         # predictions and a channel of ones, zero outside the image: the
         # ones give s, the zeros drop the pairs that leave the image
-        ya = F.pad(torch.cat([y, y.new_ones(n, 1, h, w)], 1), (rw, rw, rh, rh))
-        # (n, h, c + 1, window row, padded column): image row + window row
-        y_rows = ya.unfold(2, rows, 1).permute(0, 2, 1, 4, 3)
-        x_pad = F.pad(x, (rw, rw, rh, rh))
-        # neighbours (ch, n, h, window row, w, column offset), a view
-        x_nb = x_pad.unfold(2, rows, 1).unfold(3, cols, 1).permute(
-            1, 0, 2, 4, 3, 5)
+        ya = F.pad(
+            torch.cat([y, y.new_ones(n, 1, h, w)], 1),
+            (rw, rw, rh, rh + extra))
+        # (n, h, c + 1, window row, padded column), split into the chunks
+        y_rows = ya.unfold(2, rows, 1).permute(0, 2, 1, 4, 3).split(r, 3)
+        # neighbour colours (n, h, window row, w, column offset) per channel
+        x_nb = F.pad(x, (rw, rw, rh, rh + extra)).unfold(2, rows, 1).unfold(
+            3, cols, 1).permute(1, 0, 2, 4, 3, 5).unbind(0)
+        x_nb = [v.split(r, 2) for v in x_nb]
         x_i = x.permute(1, 0, 2, 3)[:, :, :, None, :, None].unbind(0)
+        # Gaussian g and -2 g per (window row, column offset), 0 on the
+        # padding rows: the kernel is g + (-2 g) q^2 / (E p^2 + q^2)
         d = torch.arange(-rw, rw + 1, dtype=y.dtype, device=y.device)
-        e = torch.arange(-rh, rh + 1, dtype=y.dtype, device=y.device)
-        gauss = gaussian_weight(e[:, None]**2 + d[None]**2,
-                                sigma)[None, None, :, None, :]
+        e = torch.arange(-rh, rh + 1 + extra, dtype=y.dtype, device=y.device)
+        g = gaussian_weight(e[:, None]**2 + d[None]**2, sigma)
+        g[2 * rh + 1:] = 0
+        g = g[None, None, :, None, :]
+        g_split, g2_split = g.split(r, 2), (-2.0 * g).split(r, 2)
+        # one band buffer for every chunk: band[n, h, a, w + b, w] holds
+        # k[n, h, a, w, b]; the other entries stay zero
+        band = y.new_zeros(n, h, r, wp, w)
+        st = band.stride()
+        band_k = band.as_strided((n, h, r, w, cols),
+                                 (st[0], st[1], st[2], w + 1, w))
+        band_mat = band.view(n * h, r * wp, w)
         z = y.new_zeros(n * h, c + 1, w)
-        for a0 in range(0, rows, chunk_rows):
-            r = min(chunk_rows, rows - a0)
-            nb = x_nb[:, :, :, a0:a0 + r].unbind(0)
-            k = (x_i[0] - nb[0]).abs_()  # (n, h, r, w, cols)
-            for xi, xj in zip(x_i[1:], nb[1:]):
-                k.add_((xi - xj).abs_())
-            k = _colour_kernel_(k, ch, mu, eps).mul_(gauss[:, :, a0:a0 + r])
-            # band[n, h, a, w + b, w] = k[n, h, a, w, b]
-            band = y.new_zeros(n, h, r, wp, w)
-            st = band.stride()
-            band.as_strided((n, h, r, w, cols),
-                            (st[0], st[1], st[2], w + 1, w)).copy_(k)
-            del k
-            z.baddbmm_(
-                y_rows[:, :, :, a0:a0 + r].reshape(n * h, c + 1, r * wp),
-                band.view(n * h, r * wp, w))
-            del band
+        big_e = math.exp(2.0 * mu)
+        for j in range(chunks):
+            # summed L1 colour distance, then p = dx + C eps and
+            # q = C (1 + eps) - dx (both scaled by C channels, which cancels)
+            dx = (x_i[0] - x_nb[0][j]).abs_()
+            for k in range(1, ch):
+                dx.add_((x_i[k] - x_nb[k][j]).abs_())
+            dx.clamp_(0.0, float(ch))
+            q = (ch * (1.0 + eps)) - dx
+            q.square_()
+            dx.add_(ch * eps).square_().mul_(big_e).add_(q)
+            q.div_(dx)
+            torch.addcmul(g_split[j], q, g2_split[j], out=band_k)
+            del dx, q
+            z.baddbmm_(y_rows[j].reshape(n * h, c + 1, r * wp), band_mat)
         z = z.view(n, h, c + 1, w).permute(0, 2, 1, 3)
         s, zy = z[:, c], z[:, :c]
         total = (s * y.square().sum(1)).sum() - (y * zy).sum()
