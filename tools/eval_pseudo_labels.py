@@ -48,6 +48,13 @@ def main():
         help='contour F from counts summed over the dataset, mean over '
         'foreground classes (reference), or the mean over (image, class) '
         'pairs')
+    p.add_argument(
+        '--pred-ignore', choices=['error', 'background', 'exclude'],
+        default='error',
+        help='predicted pixels of --ignore-index (uncertain, as many WSSS '
+        'codebases write them): error refuses them; background scores them '
+        'as background; exclude leaves them out of mIoU (as GT ignore '
+        'pixels) and draws no boundary there')
     args = p.parse_args()
     from hfpl_mm.apis import evaluate_label_dirs, resolve_dataset_meta
     classes = resolve_dataset_meta(
@@ -60,7 +67,8 @@ def main():
         args.bound_th,
         count_absent=not args.skip_absent,
         gt_ignore=args.contour_ignore,
-        reduction=args.contour_reduction)
+        reduction=args.contour_reduction,
+        pred_ignore=args.pred_ignore)
     table = PrettyTable(['class', 'IoU', 'precision', 'recall', 'contour F'])
     for c, name in enumerate(classes):
         vals = [res['iou'][c], res['precision'][c], res['recall'][c],
@@ -70,6 +78,8 @@ def main():
         table.add_row([name] + [f'{v * 100:.2f}' for v in vals])
     print(table)
     print(f'images: {res["num_images"]}')
+    print(f'predicted ignore pixels: {res["pred_ignored"] * 100:.2f}% '
+          f'(--pred-ignore {args.pred_ignore})')
     print(f'mIoU: {res["mIoU"] * 100:.2f}')
     print(f'contour F: {res["contour_f"] * 100:.2f} (precision '
           f'{res["contour_precision"] * 100:.2f}, recall '

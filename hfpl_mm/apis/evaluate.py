@@ -14,6 +14,10 @@ from ..evaluation.functional import (confusion_matrix,
 from ..utils.cam_labels import threshold_labels
 
 
+#: How :func:`evaluate_label_dirs` scores predicted ignore (255) pixels.
+PRED_IGNORE_MODES = ('error', 'background', 'exclude')
+
+
 def load_label_png(path: str) -> np.ndarray:
     """A label map from a palette (P) or grey (L) PNG, with clear errors."""
     if not osp.isfile(path):
@@ -50,7 +54,8 @@ def evaluate_label_dirs(pred_dir: str,
                         stems: Optional[Sequence[str]] = None,
                         count_absent: bool = True,
                         gt_ignore: str = 'background',
-                        reduction: str = 'dataset') -> Dict:
+                        reduction: str = 'dataset',
+                        pred_ignore: str = 'error') -> Dict:
     """mIoU, per-class IoU / precision / recall and contour F of every
     ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``.
 
@@ -71,15 +76,27 @@ def evaluate_label_dirs(pred_dir: str,
         reduction (str): Contour F over the dataset's summed counts and
             foreground classes ('dataset', reference) or the mean over
             (image, class) pairs ('image'). Defaults to 'dataset'.
+        pred_ignore (str): Predictions with ``ignore_index`` (uncertain
+            pixels, as many WSSS codebases write them): 'error' refuses
+            them, naming the file; 'background' scores them as background;
+            'exclude' leaves them out of the IoU counts (as GT ignore pixels
+            are) and draws no boundary there (background for contour F).
+            Defaults to 'error'.
 
     Returns:
         dict: ``num_images``, ``mIoU``, ``iou``, ``precision``, ``recall``,
         ``contour_f``, ``contour_precision``, ``contour_recall`` (fractions),
-        ``contour_f_per_class`` (NaN where not scored) and ``confusion``.
+        ``contour_f_per_class`` (NaN where not scored), ``confusion`` and
+        ``pred_ignored`` (the fraction of predicted pixels that were
+        ``ignore_index``).
     """
+    if pred_ignore not in PRED_IGNORE_MODES:
+        raise ValueError(f'pred_ignore must be one of {PRED_IGNORE_MODES}, '
+                         f'got {pred_ignore!r}')
     stems = list(stems) if stems is not None else list_stems(pred_dir, '.png')
     conf = np.zeros((num_classes, num_classes), np.int64)
     per_image = []
+    ignored = total = 0
     for stem in stems:
         pred_path = osp.join(pred_dir, stem + '.png')
         gt_path = osp.join(gt_dir, stem + '.png')
@@ -87,16 +104,30 @@ def evaluate_label_dirs(pred_dir: str,
         if pred.shape != gt.shape:
             raise ValueError(f'{pred_path} is {pred.shape[::-1]} but '
                              f'{gt_path} is {gt.shape[::-1]} (W, H)')
-        bad = np.setdiff1d(np.unique(pred), np.arange(num_classes))
+        uncertain = pred == ignore_index
+        count = int(uncertain.sum())
+        if count and pred_ignore == 'error':
+            raise ValueError(
+                f'{pred_path}: {count} pixels are {ignore_index} (uncertain);'
+                ' choose how to score them: --pred-ignore background or '
+                'exclude')
+        bad = np.setdiff1d(np.unique(pred[~uncertain]), np.arange(num_classes))
         if bad.size:
             raise ValueError(f'{pred_path}: labels {bad.tolist()} outside '
                              f'[0, {num_classes})')
+        ignored += count
+        total += pred.size
+        if count:
+            pred = np.where(uncertain, 0, pred)
         bad = np.setdiff1d(
             np.unique(gt), np.r_[np.arange(num_classes), ignore_index])
         if bad.size:
             raise ValueError(f'{gt_path}: labels {bad.tolist()} outside '
                              f'[0, {num_classes}) and not {ignore_index}')
-        conf += confusion_matrix(pred, gt, num_classes, ignore_index)
+        gt_iou = gt
+        if count and pred_ignore == 'exclude':
+            gt_iou = np.where(uncertain, ignore_index, gt)
+        conf += confusion_matrix(pred, gt_iou, num_classes, ignore_index)
         per_image.append(
             contour_counts_per_class(pred, gt, num_classes, ignore_index,
                                      bound_th, gt_ignore))
@@ -116,7 +147,8 @@ def evaluate_label_dirs(pred_dir: str,
         contour_precision=contour['precision'],
         contour_recall=contour['recall'],
         contour_f_per_class=per_class_f,
-        confusion=conf)
+        confusion=conf,
+        pred_ignored=ignored / max(total, 1))
 
 
 def load_cam_archive(path: str) -> Dict[str, np.ndarray]:

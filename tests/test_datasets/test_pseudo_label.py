@@ -50,3 +50,19 @@ def test_bad_files_are_listed(synthetic_voc, tmp_path):
 def test_missing_directory(synthetic_voc, tmp_path):
     with pytest.raises(FileNotFoundError, match='nowhere'):
         build(synthetic_voc, str(tmp_path / 'nowhere'))
+
+
+def test_uncertain_pixels_load_as_ignore(synthetic_voc, tmp_path):
+    """Pseudo-labels of other WSSS codebases mark uncertain pixels 255:
+    they load unchanged and the stage-3 loss ignores them
+    (test_stage3_models.py checks the loss)."""
+    pseudo = tmp_path / 'pl'
+    shutil.copytree(os.path.join(synthetic_voc, 'SegmentationClass'), pseudo)
+    path = pseudo / 'synth_00000.png'
+    label = np.array(Image.open(path))
+    label[:8] = 255
+    Image.fromarray(label).save(path)
+    ds = build(synthetic_voc, str(pseudo))
+    seg = ds[0]['data_samples'].gt_sem_seg.data[0].numpy()
+    assert (seg[:8] == 255).all()
+    np.testing.assert_array_equal(seg[8:], label[8:])
