@@ -45,6 +45,7 @@ REGISTERED = {
     ],
     'HOOKS': [
         ('PseudoLabelClassCheckHook', 'engine.hooks.label_check_hook'),
+        ('CAMVisualizationHook', 'engine.hooks.cam_visualization_hook'),
     ],
 }
 

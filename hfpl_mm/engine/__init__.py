@@ -1,3 +1,3 @@
-from .hooks import PseudoLabelClassCheckHook
+from .hooks import CAMVisualizationHook, PseudoLabelClassCheckHook
 
-__all__ = ['PseudoLabelClassCheckHook']
+__all__ = ['CAMVisualizationHook', 'PseudoLabelClassCheckHook']

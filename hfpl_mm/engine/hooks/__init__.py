@@ -1,3 +1,4 @@
+from .cam_visualization_hook import CAMVisualizationHook
 from .label_check_hook import PseudoLabelClassCheckHook
 
-__all__ = ['PseudoLabelClassCheckHook']
+__all__ = ['CAMVisualizationHook', 'PseudoLabelClassCheckHook']

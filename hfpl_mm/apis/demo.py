@@ -1,0 +1,127 @@
+# Copyright (c) hfpl-mm contributors. All rights reserved.
+"""CAMs and a pseudo-label of one image through stage 2's inference path
+(for ``demo/cam_demo.py`` and :class:`CAMVisualizationHook`)."""
+import os.path as osp
+from typing import Dict, Optional
+
+import numpy as np
+import torch
+from mmcv.transforms import Compose
+from mmengine.dataset import pseudo_collate
+
+from ..utils.image import read_image
+from .pseudo_labels import palette_bytes, save_png_atomic
+from .visualize import cam_heatmap, label_overlay, save_panel
+
+#: The transforms of stage-2 inference (``inference_dataloader_cfg``).
+INFERENCE_PIPELINE = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='PackWeakSegInputs')
+]
+
+
+def _pack(img_path: str, labels: np.ndarray) -> dict:
+    from mmseg.registry import TRANSFORMS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmseg')
+    pipeline = Compose([TRANSFORMS.build(t) for t in INFERENCE_PIPELINE])
+    return pipeline(
+        dict(img_path=img_path, gt_cls_label=labels.astype(np.float32)))
+
+
+@torch.no_grad()
+def classifier_labels(model: torch.nn.Module, img_path: str,
+                      num_classes: int) -> np.ndarray:
+    """The image-level labels the classifier predicts: the classes whose
+    pooled logit (the head's ``pooling`` of the single-scale CAMs) is
+    positive, or the best class when none is.
+
+    Args:
+        model (CAMSegmentor): A CAM model in eval mode.
+        img_path (str): The image.
+        num_classes (int): Foreground classes.
+
+    Returns:
+        np.ndarray: Multi-hot float32 labels (num_classes, ).
+    """
+    data = model.data_preprocessor(
+        pseudo_collate([_pack(img_path, np.zeros(num_classes))]), False)
+    logits = model.decode_head.pooling(model.forward_cams(data['inputs']))[0]
+    labels = (logits > 0).float()
+    if not labels.any():
+        labels[logits.argmax()] = 1
+    return labels.cpu().numpy()
+
+
+@torch.no_grad()
+def infer_cams(model: torch.nn.Module, img_path: str,
+               labels: np.ndarray) -> torch.Tensor:
+    """Stage 2's scores of one image: ``model.test_step`` on the packed
+    image with its labels (the config's scales, flip and background rule).
+
+    Args:
+        model (CAMSegmentor): A CAM model in eval mode.
+        img_path (str): The image.
+        labels (np.ndarray): Multi-hot image-level labels (num_classes, ).
+
+    Returns:
+        Tensor: Scores (num_classes + 1, H, W), background first; the
+        argmax is the pseudo-label.
+    """
+    result = model.test_step(pseudo_collate([_pack(img_path, labels)]))[0]
+    return result.seg_logits.data
+
+
+def cam_demo_outputs(model: torch.nn.Module,
+                     img_path: str,
+                     out_dir: str,
+                     meta: dict,
+                     labels: Optional[np.ndarray] = None) -> Dict:
+    """Write the CAM heat-map of each present class, the pseudo-label and
+    a panel of one image.
+
+    Args:
+        model (CAMSegmentor): A CAM model in eval mode.
+        img_path (str): The image.
+        out_dir (str): Gets ``<stem>_cam_<class>.png``, ``<stem>_label.png``
+            and ``<stem>_panel.png`` (all written through temporary files).
+        meta (dict): The dataset meta (``classes`` with background first,
+            ``palette``).
+        labels (np.ndarray, optional): Multi-hot image-level labels; None
+            uses :func:`classifier_labels`.
+
+    Returns:
+        dict: ``classes`` (names used), ``predicted_labels`` (whether they
+        came from the classifier), ``cams`` (paths), ``label`` and
+        ``panel`` (paths).
+    """
+    names = list(meta['classes'][1:])
+    predicted = labels is None
+    if predicted:
+        labels = classifier_labels(model, img_path, len(names))
+    scores = infer_cams(model, img_path, labels).float().cpu()
+    label = scores.argmax(0).numpy().astype(np.uint8)
+    img = read_image(img_path, channel_order='rgb')
+    stem = osp.splitext(osp.basename(img_path))[0]
+    present = [int(c) for c in np.nonzero(labels)[0]]
+    tiles, titles, cams = [img], ['image'], []
+    for c in present:
+        heat = cam_heatmap(img, scores[c + 1].numpy())
+        safe = names[c].replace(' ', '_').replace('/', '_')
+        cams.append(
+            save_panel([heat], osp.join(out_dir, f'{stem}_cam_{safe}.png'),
+                       [names[c]]))
+        tiles.append(heat)
+        titles.append(names[c])
+    tiles.append(label_overlay(img, label, meta['palette']))
+    titles.append('pseudo-label')
+    label_path = osp.join(out_dir, f'{stem}_label.png')
+    save_png_atomic(label, label_path, palette_bytes(meta['palette']))
+    panel = save_panel(tiles, osp.join(out_dir, f'{stem}_panel.png'), titles)
+    return dict(
+        classes=[names[c] for c in present],
+        predicted_labels=predicted,
+        cams=cams,
+        label=label_path,
+        panel=panel)
+
