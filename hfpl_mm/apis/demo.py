@@ -124,4 +124,3 @@ def cam_demo_outputs(model: torch.nn.Module,
         cams=cams,
         label=label_path,
         panel=panel)
-

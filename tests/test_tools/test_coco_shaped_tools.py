@@ -12,7 +12,8 @@ from hfpl_mm.apis import (dataset_meta_from_config, evaluate_label_dirs,
                           save_png_atomic)
 from hfpl_mm.datasets import COCOWeakDataset
 
-COCO_SEG = 'configs/deeplab/deeplabv2_r101-d8_4xb4-80k_coco14-pseudo-512x512.py'
+COCO_SEG = ('configs/deeplab/deeplabv2_r101-d8_4xb4-80k_coco14-pseudo-'
+            '512x512.py')
 COCO_CAM = 'configs/cam/cam_r50-d16_1xb8-8e_coco14-448x448.py'
 
 
