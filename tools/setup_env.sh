@@ -3,19 +3,21 @@
 #
 #   bash tools/setup_env.sh     # progress on stderr; the last stdout line is the environment's python
 #
-# Where: $HFPL_VENV, else ~/.cache/hfpl-mm/venv-<first 12 hex of sha256(requirements/lock.txt)>, so every
-# clone (CI's included) reuses one environment while the lock file is unchanged, and a changed lock file gets
-# a new one. A stamp written after a successful set-up marks it complete; an unfinished one is rebuilt.
+# Where: $HFPL_VENV, else ~/.cache/hfpl-mm/venv-<first 12 hex of sha256 of requirements/lock.txt and
+# requirements/mim.txt>, so every clone (CI's included) reuses one environment while the lock files are
+# unchanged, and a changed lock file gets a new one. A stamp written after a successful set-up marks it complete; an unfinished one is rebuilt.
 # mmcv 2.1.0 has no wheel for this torch and is compiled with its ops (about 9 min on 2 cores the first time;
 # pip caches the wheel, so later builds take seconds).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOCK="$REPO/requirements/lock.txt"
+MIM_LOCK="$REPO/requirements/mim.txt"
 log() { echo "[setup_env] $*" >&2; }
 die() { echo "[setup_env] ERROR: $*" >&2; exit 1; }
 
 [ -f "$LOCK" ] || die "lock file $LOCK is missing"
+[ -f "$MIM_LOCK" ] || die "lock file $MIM_LOCK is missing"
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
   for cand in python3.11 python3; do command -v "$cand" >/dev/null 2>&1 && { PY="$cand"; break; }; done
@@ -26,7 +28,7 @@ fi
 "$PY" -c 'import venv, ensurepip' 2>/dev/null || die "$PY lacks the venv/ensurepip modules (apt-get install python3-venv)"
 command -v gcc >/dev/null 2>&1 || die "gcc is needed to compile mmcv's ops (apt-get install build-essential)"
 
-want="$(sha256sum "$LOCK" | cut -d' ' -f1)"
+want="$(cat "$LOCK" "$MIM_LOCK" | sha256sum | cut -d' ' -f1)"
 VENV="${HFPL_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/hfpl-mm/venv-${want:0:12}}"
 STAMP="$VENV/.hfpl_lock_sha256"
 VPY="$VENV/bin/python"
@@ -69,6 +71,7 @@ MMCV_WITH_OPS=1 MAX_JOBS="${MAX_JOBS:-2}" pip_i --no-build-isolation $(grep -E '
 "$VPY" -c 'import torch, mmcv.ops' >&2 || die "mmcv was installed without its compiled ops (mmcv._ext missing)"
 log "step 4/5: the rest of the locked stack"
 pip_i -q -r "$LOCK"  # mmcv is already satisfied; sdists (pydensecrf2) build isolated
+pip_i -q --no-deps -r "$MIM_LOCK"  # mim's train / test / list commands (see the file)
 log "step 5/5: hfpl-mm"
 install_package
 echo "$want" > "$STAMP"

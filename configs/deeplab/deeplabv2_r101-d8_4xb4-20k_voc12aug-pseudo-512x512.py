@@ -1,5 +1,7 @@
-# Stage 3: DeepLab-v2 ResNet-101 trained on pseudo-labels (set
-# pseudo_label_dir), evaluated on VOC val GT.
+# Stage 3: DeepLab-v2 ResNet-101 (the reference's final model) trained on
+# pseudo-labels (PseudoLabels/ under data_root unless
+# train_dataloader.dataset.data_prefix.seg_map_path is overridden),
+# evaluated on VOC val GT.
 _base_ = [
     '../_base_/models/deeplabv2_r50-d8.py',
     '../_base_/datasets/voc12_pseudo.py', '../_base_/default_runtime.py',
