@@ -1,28 +1,10 @@
 #!/usr/bin/env bash
-# train.py on a Slurm cluster with srun, as mmseg's slurm scripts:
-#   [GPUS=8 GPUS_PER_NODE=4 CPUS_PER_TASK=5 SRUN_ARGS=...] \
-#       tools/slurm_train.sh PARTITION JOB_NAME CONFIG [train.py args]
-# GPUS tasks in all, GPUS_PER_NODE per node (several nodes when GPUS is
-# larger); mmengine's slurm launcher reads the rank and address from srun.
+# train.py on a Slurm cluster, as mmseg's tools/slurm_train.sh:
+#   [GPUS=8 GPUS_PER_NODE=4 CPUS_PER_TASK=5 SRUN_ARGS=...] tools/slurm_train.sh PARTITION JOB_NAME CONFIG [args]
+# GPUS tasks in all, GPUS_PER_NODE per node (several nodes when GPUS is larger); see tools/lib/srun.sh.
 set -euo pipefail
 USAGE="usage: tools/slurm_train.sh PARTITION JOB_NAME CONFIG [args]"
 PARTITION=${1:?$USAGE}
 JOB_NAME=${2:?$USAGE}
 CONFIG=${3:?$USAGE}
-GPUS=${GPUS:-4}
-GPUS_PER_NODE=${GPUS_PER_NODE:-4}
-CPUS_PER_TASK=${CPUS_PER_TASK:-5}
-SRUN_ARGS=${SRUN_ARGS:-""}
-PYTHON=${PYTHON:-python}
-DIR="$(cd "$(dirname "$0")" && pwd)"
-# shellcheck disable=SC2086  # SRUN_ARGS holds several options
-PYTHONPATH="$DIR/..:${PYTHONPATH:-}" \
-srun -p "$PARTITION" \
-    --job-name="$JOB_NAME" \
-    --gres=gpu:"$GPUS_PER_NODE" \
-    --ntasks="$GPUS" \
-    --ntasks-per-node="$GPUS_PER_NODE" \
-    --cpus-per-task="$CPUS_PER_TASK" \
-    --kill-on-bad-exit=1 \
-    $SRUN_ARGS \
-    "$PYTHON" -u "$DIR/train.py" "$CONFIG" --launcher=slurm "${@:4}"
+exec bash "$(dirname "$0")/lib/srun.sh" train.py "$PARTITION" "$JOB_NAME" "$CONFIG" --launcher=slurm "${@:4}"
