@@ -9,8 +9,10 @@ ISL: sampling + loss against GAP + loss, same shapes.
 Every measurement runs in a fresh subprocess. Time is the best of
 ``--repeats`` forward+backward calls (on CUDA after
 ``torch.cuda.synchronize``). CPU peak memory is the growth of the process's
-peak RSS during the calls; on CUDA it is ``torch.cuda.max_memory_allocated``
-above what was allocated before. Operator calls are the top-level ``aten::``
+peak RSS during the calls, with glibc told to return every block above 64
+KiB to the OS when freed (``MALLOC_MMAP_THRESHOLD_``), so that it measures
+the live peak rather than heap kept from earlier calls; on CUDA it is
+``torch.cuda.max_memory_allocated`` above what was allocated before. Operator calls are the top-level ``aten::``
 calls of one forward+backward under ``torch.profiler`` (each a kernel
 launch, or more, on a GPU). Cases whose pair tensors alone would exceed
 ``--max-pair-gib`` are skipped and marked so.
@@ -20,6 +22,7 @@ launch, or more, on a GPU). Cases whose pair tensors alone would exceed
 import argparse
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
@@ -140,10 +143,13 @@ def main():
         pair_gib = BATCH * (size * size)**2 * 4 / 2**30
         if kind in ('dense', 'cdist') and pair_gib > args.max_pair_gib:
             return None, f'skipped: one pair tensor is {pair_gib:.1f} GiB'
+        # glibc returns every block above 64 KiB to the OS when freed, so
+        # the RSS peak is the live peak, not heap kept from earlier calls
+        env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
         out = subprocess.run(
             [sys.executable, __file__, '--case', f'{kind}:{size}:{device}',
              '--repeats', str(args.repeats)],
-            capture_output=True, text=True)
+            capture_output=True, text=True, env=env)
         if out.returncode < 0:
             return None, (f'killed by signal {-out.returncode} '
                           '(out of memory?)')

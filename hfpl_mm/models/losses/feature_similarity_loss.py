@@ -32,7 +32,7 @@ picks between them (:func:`choose_impl`):
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
 """
 import math
-from typing import Optional
+from typing import Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -181,11 +181,29 @@ def fsl_dense(img: Tensor,
 
 #: Default working-set bound of one chunk of window rows of the local
 #: implementation (the band matrix and the colour-kernel buffers).
-DEFAULT_CHUNK_MIB = 60.0
+DEFAULT_CHUNK_MIB = 48.0
 
 #: Default bound of the dense implementation's pair tensors under
 #: ``impl='auto'``.
 DEFAULT_DENSE_MIB = 64.0
+
+
+def column_tiles(w: int, rw: int, c: int) -> Tuple[int, int]:
+    """(tiles, tile width) of the local FSL's output columns: the split of
+    the W columns (padded to tiles x width) whose band matrices and scratch
+    (two colour buffers, or the tiles' copy of ``c`` prediction channels)
+    take the fewest values per image row (a band over W + 2 r input columns
+    per output column wastes memory on wide CAMs; each tile needs only its
+    width + 2 r)."""
+    cols = 2 * rw + 1
+    best = None
+    for nt in range(1, 5):
+        t = -(-w // nt)
+        wpad, tp = nt * t, t + 2 * rw
+        size = nt * tp * t + max(2 * wpad * cols, nt * c * tp)
+        if best is None or size < best[0]:
+            best = (size, nt, t)
+    return best[1], best[2]
 
 
 def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
@@ -193,17 +211,18 @@ def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
     """Window rows per chunk of :func:`fsl_local` for predictions of
     ``shape`` (N, C, H, W): as many as fit ``chunk_mib`` (at least one).
 
-    One window row costs ``N * H * (W + 2 r) * W`` values for its band
-    matrix, alive together with either two colour-kernel buffers
-    (``N * H * W * (2 r + 1)`` each) or the chunk's copy of the predictions
-    (``N * H * (C + 1) * (W + 2 r)``).
+    One window row costs, per image row, the band matrices of the column
+    tiles (:func:`column_tiles`; ``width + 2 r`` rows each) and a scratch
+    buffer holding either the colour distances and colour term (``2 r + 1``
+    values per pixel each) or the tiles' copy of the predictions (``C + 1``
+    channels).
     """
     n, c, h, w = shape
     rw = min(radius, w - 1)
-    wp = w + 2 * rw
-    band = wp * w
-    rest = max(2 * w * (2 * rw + 1), (c + 1) * wp)
-    per_row = n * h * (band + rest) * itemsize
+    nt, t = column_tiles(w, rw, c + 1)
+    cols, tp = 2 * rw + 1, t + 2 * rw
+    per_row = n * h * (nt * tp * t + max(2 * nt * t * cols,
+                                          nt * (c + 1) * tp)) * itemsize
     return max(1, int(chunk_mib * 2**20 // per_row))
 
 
@@ -238,50 +257,70 @@ class _LocalFSL(torch.autograd.Function):
         chunks = -(-(2 * rh + 1) // r)
         rows = chunks * r  # window rows past 2 rh + 1 get weight 0
         extra = rows - (2 * rh + 1)
+        # output columns in nt tiles of width t (padded to wpad), each
+        # reading t + 2 rw input columns
+        nt, t = column_tiles(w, rw, c + 1)
+        wpad, tp = nt * t, t + 2 * rw
         # predictions and a channel of ones, zero outside the image: the
         # ones give s, the zeros drop the pairs that leave the image
         ya = F.pad(
             torch.cat([y, y.new_ones(n, 1, h, w)], 1),
-            (rw, rw, rh, rh + extra))
-        # (n, h, c + 1, window row, padded column), split into the chunks
-        y_rows = ya.unfold(2, rows, 1).permute(0, 2, 1, 4, 3).split(r, 3)
-        # neighbour colours (n, h, window row, w, column offset) per channel
+            (rw, rw + wpad - w, rh, rh + extra))
+        # (n, h, tile, c + 1, window row, tile column), split into chunks
+        y_rows = ya.unfold(2, rows, 1).unfold(3, tp, t).permute(
+            0, 2, 3, 1, 4, 5).split(r, 4)
+        # neighbour colours (n, h, window row, column, offset) per channel
+        x = F.pad(x, (0, wpad - w))
         x_nb = F.pad(x, (rw, rw, rh, rh + extra)).unfold(2, rows, 1).unfold(
             3, cols, 1).permute(1, 0, 2, 4, 3, 5).unbind(0)
         x_nb = [v.split(r, 2) for v in x_nb]
         x_i = x.permute(1, 0, 2, 3)[:, :, :, None, :, None].unbind(0)
         # Gaussian g and -2 g per (window row, column offset), 0 on the
-        # padding rows: the kernel is g + (-2 g) q^2 / (E p^2 + q^2)
+        # padding rows, in the band's order (n, h, tile, row, col, offset):
+        # the kernel is g + (-2 g) q^2 / (E p^2 + q^2)
         d = torch.arange(-rw, rw + 1, dtype=y.dtype, device=y.device)
         e = torch.arange(-rh, rh + 1 + extra, dtype=y.dtype, device=y.device)
         g = gaussian_weight(e[:, None]**2 + d[None]**2, sigma)
         g[2 * rh + 1:] = 0
-        g = g[None, None, :, None, :]
-        g_split, g2_split = g.split(r, 2), (-2.0 * g).split(r, 2)
-        # one band buffer for every chunk: band[n, h, a, w + b, w] holds
-        # k[n, h, a, w, b]; the other entries stay zero
-        band = y.new_zeros(n, h, r, wp, w)
+        g = g.view(1, 1, 1, rows, 1, cols)
+        g_split, g2_split = g.split(r, 3), (-2.0 * g).split(r, 3)
+        # one band buffer for every chunk: band[n, h, tile, a, col + b, col]
+        # holds the kernel of (pixel, offset (a, b)) (band_k, a strided
+        # view); the other entries stay zero
+        band = y.new_zeros(n, h, nt, r, tp, t)
         st = band.stride()
-        band_k = band.as_strided((n, h, r, w, cols),
-                                 (st[0], st[1], st[2], w + 1, w))
-        band_mat = band.view(n * h, r * wp, w)
-        z = y.new_zeros(n * h, c + 1, w)
+        band_k = band.as_strided((n, h, nt, r, t, cols),
+                                 (st[0], st[1], st[2], st[3], t + 1, t))
+        band_mat = band.view(n * h * nt, r * tp, t)
+        # one scratch buffer: the colour distances dx and the colour term
+        # tmp while the kernel is computed, then the chunk's contiguous
+        # predictions
+        k_shape, y_shape = (n, h, r, wpad, cols), (n, h, nt, c + 1, r, tp)
+        numel = math.prod(k_shape)
+        scratch = y.new_empty(max(2 * numel, math.prod(y_shape)))
+        dx = scratch[:numel].view(k_shape)
+        tmp = scratch[numel:2 * numel].view(k_shape)
+        tmp_tiles = tmp.view(n, h, r, nt, t, cols).permute(0, 1, 3, 2, 4, 5)
+        y_chunk = scratch[:math.prod(y_shape)].view(y_shape)
+        y_mat = y_chunk.view(n * h * nt, c + 1, r * tp)
+        fill = y.new_tensor(ch * (1.0 + eps))
+        z = y.new_zeros(n * h * nt, c + 1, t)
         big_e = math.exp(2.0 * mu)
         for j in range(chunks):
-            # summed L1 colour distance, then p = dx + C eps and
-            # q = C (1 + eps) - dx (both scaled by C channels, which cancels)
-            dx = (x_i[0] - x_nb[0][j]).abs_()
+            # summed L1 colour distance dx (scaled by the C channels, which
+            # cancels): p = dx + C eps, q = C (1 + eps) - dx
+            torch.sub(x_i[0], x_nb[0][j], out=dx).abs_()
             for k in range(1, ch):
-                dx.add_((x_i[k] - x_nb[k][j]).abs_())
+                dx.add_(torch.sub(x_i[k], x_nb[k][j], out=tmp).abs_())
             dx.clamp_(0.0, float(ch))
-            q = (ch * (1.0 + eps)) - dx
-            q.square_()
-            dx.add_(ch * eps).square_().mul_(big_e).add_(q)
-            q.div_(dx)
-            torch.addcmul(g_split[j], q, g2_split[j], out=band_k)
-            del dx, q
-            z.baddbmm_(y_rows[j].reshape(n * h, c + 1, r * wp), band_mat)
-        z = z.view(n, h, c + 1, w).permute(0, 2, 1, 3)
+            torch.sub(fill, dx, out=tmp).square_()  # q^2
+            dx.add_(ch * eps).square_().mul_(big_e).add_(tmp)
+            tmp.div_(dx)  # q^2 / (E p^2 + q^2)
+            torch.addcmul(g_split[j], tmp_tiles, g2_split[j], out=band_k)
+            y_chunk.copy_(y_rows[j])
+            z.baddbmm_(y_mat, band_mat)
+        z = z.view(n, h, nt, c + 1, t).permute(0, 3, 1, 2, 4).reshape(
+            n, c + 1, h, wpad)[..., :w]
         s, zy = z[:, c], z[:, :c]
         total = (s * y.square().sum(1)).sum() - (y * zy).sum()
         ctx.save_for_backward(y, s, zy)
@@ -320,7 +359,7 @@ def fsl_local(img: Tensor,
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
         chunk_mib (float): Working-set bound of one chunk of window rows
             (:func:`local_chunk_rows`); larger chunks mean fewer, larger
-            operations. Defaults to 60.
+            operations. Defaults to 48.
 
     Returns:
         Tensor: Scalar loss.
@@ -401,7 +440,7 @@ def feature_similarity_loss(img: Tensor,
         cam_norm (str): See :func:`prediction_maps`. Defaults to 'minmax'.
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
-        chunk_mib (float): Chunk working set of 'local'. Defaults to 60.
+        chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
@@ -448,7 +487,7 @@ class FeatureSimilarityLoss(nn.Module):
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
         chunk_mib (float): Working set of one chunk of window rows of
-            'local'. Defaults to 60.
+            'local'. Defaults to 48.
         loss_weight (float): Defaults to 1.0 (the reference's weight on VOC;
             it uses 0.2 on COCO).
         loss_name (str): Defaults to 'loss_fsl'.

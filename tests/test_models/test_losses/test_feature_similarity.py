@@ -230,15 +230,22 @@ def test_local_equals_offset_loop_float64(shape, chunk_mib):
 
 
 def test_local_chunk_rows_follow_the_budget():
-    from hfpl_mm.models.losses.feature_similarity_loss import \
-        local_chunk_rows
-    # one window row at 56x56, batch 8, r 15: 8*56*56*(86 + 62) * 4 bytes
-    per_row = 8 * 56 * 56 * (56 + 30 + 62) * 4
+    from hfpl_mm.models.losses.feature_similarity_loss import (
+        column_tiles, local_chunk_rows)
+    # 56 columns, r 15, 22 channels, values per image row and window row:
+    # 1 tile of 56: band 86*56 + scratch max(2*56*31, 22*86) = 8288
+    # 2 tiles of 28: 2*58*28 + max(2*56*31, 2*22*58) = 6720
+    # 3 tiles of 19: 3*49*19 + max(2*57*31, 3*22*49) = 6327 (fewest)
+    # 4 tiles of 14: 4*44*14 + max(2*56*31, 4*22*44) = 6336
+    assert column_tiles(56, 15, 22) == (3, 19)
+    per_row = 8 * 56 * 6327 * 4
     assert local_chunk_rows((8, 21, 56, 56), 15, per_row * 4 / 2**20) == 4
     assert local_chunk_rows((8, 21, 56, 56), 15, 1e-3) == 1
-    # the window is clipped to the image: r 15 on 4 columns -> 3
-    assert local_chunk_rows((1, 2, 4, 4), 15,
-                            1 * 4 * 4 * (4 + 6 + 14) * 4 * 5 / 2**20) == 5
+    # the window is clipped to the image: r 15 on 4 columns -> 3;
+    # 1 tile of 4: 10*4 + max(2*4*7, 3*10) = 96; 2 of 2: 2*8*2 + 56 = 88
+    assert column_tiles(4, 3, 3) == (2, 2)
+    assert local_chunk_rows((1, 2, 4, 4), 15, 1 * 4 * 88 * 4 * 5 /
+                            2**20) == 5
 
 
 def test_auto_picks_dense_when_small_local_when_large(caplog):
