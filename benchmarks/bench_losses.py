@@ -12,9 +12,9 @@ Every measurement runs in a fresh subprocess. Time is the best of
 peak RSS during the calls, with glibc told to return every block above 64
 KiB to the OS when freed (``MALLOC_MMAP_THRESHOLD_``), so that it measures
 the live peak rather than heap kept from earlier calls; on CUDA it is
-``torch.cuda.max_memory_allocated`` above what was allocated before. Operator calls are the top-level ``aten::``
-calls of one forward+backward under ``torch.profiler`` (each a kernel
-launch, or more, on a GPU). Cases whose pair tensors alone would exceed
+``torch.cuda.max_memory_allocated`` above what was allocated before.
+Operator calls are the top-level ``aten::`` calls of one forward+backward
+under ``torch.profiler`` (each a kernel launch, or more, on a GPU). Cases whose pair tensors alone would exceed
 ``--max-pair-gib`` are skipped and marked so.
 
     python benchmarks/bench_losses.py [--device cpu|cuda] [--repeats 3]
@@ -135,7 +135,9 @@ def main():
         return
     import torch
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
-    print(f'device: {device} ({torch.cuda.get_device_name() if device == "cuda" else "CPU, %d threads" % torch.get_num_threads()}), '
+    name = (torch.cuda.get_device_name() if device == 'cuda' else
+            f'CPU, {torch.get_num_threads()} threads')
+    print(f'device: {device} ({name}), '
           f'batch {BATCH}, {CLASSES} classes, forward+backward, '
           f'best of {args.repeats}')
 

@@ -237,9 +237,10 @@ class _LocalFSL(torch.autograd.Function):
     and its gradient is ``2 (s_i y_i - z_i)``, so one pass computes the loss
     and keeps (s, z) for the backward. ``z`` (and ``s``, as the product with
     a channel of ones, zero outside the image) comes from one batched
-    matrix product per chunk: for every image row, the predictions of R
-    window rows times a band matrix holding the colour-weighted Gaussian of
-    each pixel's ``2 r + 1`` column offsets. The colour term needs no
+    matrix product per chunk: for every image row and column tile
+    (:func:`column_tiles`), the predictions of R window rows times a band
+    matrix holding the colour-weighted Gaussian of each pixel's ``2 r + 1``
+    column offsets. The colour term needs no
     transcendental op: with ``p = dx + eps``, ``q = 1 - dx + eps`` and
     ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
@@ -252,7 +253,7 @@ class _LocalFSL(torch.autograd.Function):
         n, c, h, w = y.shape
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
-        cols, wp = 2 * rw + 1, w + 2 * rw
+        cols = 2 * rw + 1
         r = min(chunk_rows, 2 * rh + 1)
         chunks = -(-(2 * rh + 1) // r)
         rows = chunks * r  # window rows past 2 rh + 1 get weight 0
@@ -347,7 +348,7 @@ def fsl_local(img: Tensor,
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
     within ``max_prediction_distance(y) * gaussian_tail_mass(sigma, r)``.
     The work is a handful of large operations per chunk of window rows
-    (about 30 operator calls; 4 chunks at 56x56 CAMs, batch 8), not a loop
+    (about 20 operator calls; 8 chunks at 56x56 CAMs, batch 8), not a loop
     over the window's offsets; see :class:`_LocalFSL`.
 
     Args:
