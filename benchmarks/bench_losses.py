@@ -14,8 +14,9 @@ KiB to the OS when freed (``MALLOC_MMAP_THRESHOLD_``), so that it measures
 the live peak rather than heap kept from earlier calls; on CUDA it is
 ``torch.cuda.max_memory_allocated`` above what was allocated before.
 Operator calls are the top-level ``aten::`` calls of one forward+backward
-under ``torch.profiler`` (each a kernel launch, or more, on a GPU). Cases whose pair tensors alone would exceed
-``--max-pair-gib`` are skipped and marked so.
+under ``torch.profiler`` (each a kernel launch, or more, on a GPU). Cases
+whose pair tensors alone would exceed ``--max-pair-gib`` are skipped and
+marked so.
 
     python benchmarks/bench_losses.py [--device cpu|cuda] [--repeats 3]
 """

@@ -221,8 +221,8 @@ def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
     rw = min(radius, w - 1)
     nt, t = column_tiles(w, rw, c + 1)
     cols, tp = 2 * rw + 1, t + 2 * rw
-    per_row = n * h * (nt * tp * t + max(2 * nt * t * cols,
-                                          nt * (c + 1) * tp)) * itemsize
+    scratch = max(2 * nt * t * cols, nt * (c + 1) * tp)
+    per_row = n * h * (nt * tp * t + scratch) * itemsize
     return max(1, int(chunk_mib * 2**20 // per_row))
 
 
