@@ -16,6 +16,9 @@ def test_hook_writes_panels_through_local_backend(synthetic_voc, tmp_path):
         osp.join(REPO, 'configs/_base_/cam_visualization.py'))
     cfg.custom_hooks = snippet.custom_hooks
     cfg.visualizer = snippet.visualizer
+    # a visualizer of its own: mmengine keeps instances by name per process,
+    # and an earlier test's would still write to that test's work dir
+    cfg.visualizer['name'] = f'cam_vis_{tmp_path.name}'
     cfg.custom_hooks[0]['num_images'] = 3
     cfg.train_cfg.val_interval = 1  # validate after each iteration
     runner = Runner.from_cfg(cfg)
