@@ -90,18 +90,18 @@ class DataLayout:
 
     def _data_options(self, dataloader: str, split: str,
                       seg_map_path: str) -> dict:
-        opts = {
+        return {
             f'{dataloader}.dataset.data_root': self.root,
             f'{dataloader}.dataset.ann_file': self.splits[split],
             f'{dataloader}.dataset.data_prefix':
             dict(img_path='JPEGImages', seg_map_path=seg_map_path),
         }
-        return opts
 
     def stage1_options(self) -> dict:
         """``--cfg-options`` pointing a CAM config at this data: train on
-        the train split, test (stage-2 inference) on it; no validation
-        during training (the pipeline evaluates the CAMs in stage 2)."""
+        the train split, test on val (stage 2 points the test dataloader at
+        the train split itself); no validation during training (the
+        pipeline evaluates the CAMs in stage 2)."""
         opts = {}
         for name, split in (('train_dataloader', 'train'),
                             ('test_dataloader', 'val')):
