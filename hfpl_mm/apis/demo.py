@@ -11,20 +11,18 @@ from mmengine.dataset import pseudo_collate
 
 from ..utils.image import read_image
 from .pseudo_labels import palette_bytes, save_png_atomic
+from .runner import inference_pipeline
 from .visualize import cam_heatmap, label_overlay, save_panel
-
-#: The transforms of stage-2 inference (``inference_dataloader_cfg``).
-INFERENCE_PIPELINE = [
-    dict(type='LoadCheckedImageFromFile'),
-    dict(type='PackWeakSegInputs')
-]
 
 
 def _pack(img_path: str, labels: np.ndarray) -> dict:
-    from mmseg.registry import TRANSFORMS
+    """One image through stage 2's transforms (an unreadable image raises,
+    naming the file)."""
     from mmengine.registry import init_default_scope
+    from mmseg.registry import TRANSFORMS
     init_default_scope('mmseg')
-    pipeline = Compose([TRANSFORMS.build(t) for t in INFERENCE_PIPELINE])
+    pipeline = Compose(
+        [TRANSFORMS.build(t) for t in inference_pipeline('raise')])
     return pipeline(
         dict(img_path=img_path, gt_cls_label=labels.astype(np.float32)))
 

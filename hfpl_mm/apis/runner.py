@@ -10,6 +10,23 @@ from mmengine.runner import Runner
 from .inference import init_model
 
 
+def inference_pipeline(on_error: str = 'mark') -> list:
+    """The transforms of stage-2 inference: the image, checked, at its
+    original size, packed with its image-level labels.
+
+    Args:
+        on_error (str): Of :class:`LoadCheckedImageFromFile`: 'mark' (the
+            tools count the image as failed and go on) or 'raise'.
+
+    Returns:
+        list[dict]: Transform configs.
+    """
+    return [
+        dict(type='LoadCheckedImageFromFile', on_error=on_error),
+        dict(type='PackWeakSegInputs')
+    ]
+
+
 def inference_dataloader_cfg(cfg: Config,
                              split: str,
                              data_root: Optional[str] = None) -> dict:
@@ -39,10 +56,7 @@ def inference_dataloader_cfg(cfg: Config,
     # an unreadable image is marked, then counted as failed by stage 2
     # (not refused when the dataset is built, as for training)
     ds['check_images'] = False
-    ds['pipeline'] = [
-        dict(type='LoadCheckedImageFromFile', on_error='mark'),
-        dict(type='PackWeakSegInputs')
-    ]
+    ds['pipeline'] = inference_pipeline('mark')
     dl.update(batch_size=1, sampler=dict(type='DefaultSampler', shuffle=False))
     return dl
 
