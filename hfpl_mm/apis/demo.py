@@ -1,6 +1,6 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """CAMs and a pseudo-label of one image through stage 2's inference path
-(for ``demo/cam_demo.py`` and :class:`CAMVisualizationHook`)."""
+(for ``demo/cam_demo.py``)."""
 import os.path as osp
 from typing import Dict, Optional
 
@@ -9,41 +9,46 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 
-from ..utils.image import read_image
 from .pseudo_labels import palette_bytes, save_png_atomic
 from .runner import inference_pipeline
 from .visualize import cam_heatmap, label_overlay, save_panel
 
 
-def _pack(img_path: str, labels: np.ndarray) -> dict:
+def pack_image(img_path: str, num_classes: int) -> dict:
     """One image through stage 2's transforms (an unreadable image raises,
-    naming the file)."""
+    naming the file), with all-zero image-level labels.
+
+    Args:
+        img_path (str): The image.
+        num_classes (int): Foreground classes.
+
+    Returns:
+        dict: ``inputs`` (BGR uint8, C x H x W) and ``data_samples``.
+    """
     from mmengine.registry import init_default_scope
     from mmseg.registry import TRANSFORMS
     init_default_scope('mmseg')
     pipeline = Compose(
         [TRANSFORMS.build(t) for t in inference_pipeline('raise')])
     return pipeline(
-        dict(img_path=img_path, gt_cls_label=labels.astype(np.float32)))
+        dict(img_path=img_path,
+             gt_cls_label=np.zeros(num_classes, np.float32)))
 
 
 @torch.no_grad()
-def classifier_labels(model: torch.nn.Module, img_path: str,
-                      num_classes: int) -> np.ndarray:
+def classifier_labels(model: torch.nn.Module, packed: dict) -> np.ndarray:
     """The image-level labels the classifier predicts: the classes whose
     pooled logit (the head's ``pooling`` of the single-scale CAMs) is
     positive, or the best class when none is.
 
     Args:
         model (CAMSegmentor): A CAM model in eval mode.
-        img_path (str): The image.
-        num_classes (int): Foreground classes.
+        packed (dict): An image of :func:`pack_image`.
 
     Returns:
         np.ndarray: Multi-hot float32 labels (num_classes, ).
     """
-    data = model.data_preprocessor(
-        pseudo_collate([_pack(img_path, np.zeros(num_classes))]), False)
+    data = model.data_preprocessor(pseudo_collate([packed]), False)
     logits = model.decode_head.pooling(model.forward_cams(data['inputs']))[0]
     labels = (logits > 0).float()
     if not labels.any():
@@ -52,21 +57,24 @@ def classifier_labels(model: torch.nn.Module, img_path: str,
 
 
 @torch.no_grad()
-def infer_cams(model: torch.nn.Module, img_path: str,
+def infer_cams(model: torch.nn.Module, packed: dict,
                labels: np.ndarray) -> torch.Tensor:
     """Stage 2's scores of one image: ``model.test_step`` on the packed
     image with its labels (the config's scales, flip and background rule).
 
     Args:
         model (CAMSegmentor): A CAM model in eval mode.
-        img_path (str): The image.
+        packed (dict): An image of :func:`pack_image`; its labels are set
+            to ``labels``.
         labels (np.ndarray): Multi-hot image-level labels (num_classes, ).
 
     Returns:
         Tensor: Scores (num_classes + 1, H, W), background first; the
         argmax is the pseudo-label.
     """
-    result = model.test_step(pseudo_collate([_pack(img_path, labels)]))[0]
+    packed['data_samples'].gt_cls_label = torch.from_numpy(
+        np.asarray(labels, np.float32))
+    result = model.test_step(pseudo_collate([packed]))[0]
     return result.seg_logits.data
 
 
@@ -94,12 +102,14 @@ def cam_demo_outputs(model: torch.nn.Module,
         ``panel`` (paths).
     """
     names = list(meta['classes'][1:])
+    packed = pack_image(img_path, len(names))  # the image is read once
     predicted = labels is None
     if predicted:
-        labels = classifier_labels(model, img_path, len(names))
-    scores = infer_cams(model, img_path, labels).float().cpu()
+        labels = classifier_labels(model, packed)
+    scores = infer_cams(model, packed, labels).float().cpu()
     label = scores.argmax(0).numpy().astype(np.uint8)
-    img = read_image(img_path, channel_order='rgb')
+    img = np.ascontiguousarray(packed['inputs'].permute(1, 2, 0).numpy()[
+        ..., ::-1])  # BGR -> RGB
     stem = osp.splitext(osp.basename(img_path))[0]
     present = [int(c) for c in np.nonzero(labels)[0]]
     tiles, titles, cams = [img], ['image'], []
