@@ -167,13 +167,10 @@ class Runner:
         return self.full(cell)
 
     def stage12(self, cell: Cell) -> Dict:
-        from hfpl_mm.apis.evaluate import (evaluate_label_dirs,
-                                           labels_from_cams, list_stems,
-                                           load_cam_archive, sweep_cam_dir)
-        from hfpl_mm.apis.pipeline import (COUNT_ABSENT, THRESHOLDS,
-                                           DataLayout, load_config, stage2,
-                                           train)
-        from hfpl_mm.apis.pseudo_labels import palette_bytes, save_png_atomic
+        from hfpl_mm.apis.evaluate import evaluate_label_dirs
+        from hfpl_mm.apis.pipeline import (COUNT_ABSENT, DataLayout,
+                                           load_config, stage2, train,
+                                           write_threshold_labels)
         preset, seed, variant, _ = cell
         out = self.cell_dir(cell)
         layout = DataLayout(self.data_root(preset, seed), out)
@@ -186,17 +183,11 @@ class Runner:
                            self.s['scales'], self.s['flip'])
         # the labels at the fixed threshold, for the fixed-threshold mIoU
         fixed_dir = osp.join(out, 'pseudo', 'labels_fixed')
-        os.makedirs(fixed_dir)
-        pal = palette_bytes(meta['palette'])
-        for stem in list_stems(res['cam_dir'], '.npz'):
-            arch = load_cam_archive(osp.join(res['cam_dir'], stem + '.npz'))
-            save_png_atomic(labels_from_cams(arch, FIXED_THRESHOLD),
-                            osp.join(fixed_dir, stem + '.png'), pal)
-        num_classes = len(meta['classes'])
-        fixed = evaluate_label_dirs(fixed_dir, layout.gt_dir, num_classes,
+        write_threshold_labels(res['cam_dir'], fixed_dir, FIXED_THRESHOLD,
+                               meta['palette'])
+        fixed = evaluate_label_dirs(fixed_dir, layout.gt_dir,
+                                    len(meta['classes']),
                                     count_absent=COUNT_ABSENT)
-        mious = sweep_cam_dir(res['cam_dir'], layout.gt_dir, THRESHOLDS,
-                              num_classes, count_absent=COUNT_ABSENT)
         return dict(
             cam_miou_best=res['best_miou'],
             best_threshold=res['best_threshold'],
@@ -204,7 +195,7 @@ class Runner:
             contour_f=res['contour_f'],
             contour_p=res['contour_p'],
             contour_r=res['contour_r'],
-            mious=mious,
+            mious=res['mious'],
             cam_dir=res['cam_dir'],
             label_dir=res['label_dir'])
 

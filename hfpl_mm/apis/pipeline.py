@@ -11,7 +11,7 @@ import json
 import os
 import os.path as osp
 import time
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -164,6 +164,30 @@ def train(cfg: Config) -> str:
         return f.read().strip()
 
 
+def write_threshold_labels(cam_dir: str, label_dir: str, threshold: float,
+                           palette) -> List[str]:
+    """Write the label PNG of every CAM archive of ``cam_dir`` at
+    ``threshold`` (:func:`labels_from_cams`) into ``label_dir``.
+
+    Args:
+        cam_dir (str): Folder of CAM archives.
+        label_dir (str): Output folder (created).
+        threshold (float): Background threshold.
+        palette (Sequence): The dataset's palette.
+
+    Returns:
+        list[str]: The image stems written.
+    """
+    os.makedirs(label_dir, exist_ok=True)
+    pal = palette_bytes(palette)
+    stems = list_stems(cam_dir, '.npz')
+    for stem in stems:
+        archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
+        save_png_atomic(labels_from_cams(archive, threshold),
+                        osp.join(label_dir, stem + '.png'), pal)
+    return stems
+
+
 def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
            scales: Sequence[float], flip: bool) -> Tuple[Dict, dict]:
     """Pseudo-labels of the train split at the best background threshold,
@@ -198,14 +222,8 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
     best = int(np.nanargmax(mious))
     curve = save_threshold_curve(THRESHOLDS, mious, out_dir)
     label_dir = osp.join(out_dir, 'labels')
-    os.makedirs(label_dir, exist_ok=True)
-    palette = palette_bytes(meta['palette'])
-    stems = list_stems(cam_dir, '.npz')
-    for stem in stems:
-        archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
-        save_png_atomic(
-            labels_from_cams(archive, THRESHOLDS[best]),
-            osp.join(label_dir, stem + '.png'), palette)
+    stems = write_threshold_labels(cam_dir, label_dir, THRESHOLDS[best],
+                                   meta['palette'])
     ev = evaluate_label_dirs(
         label_dir, layout.gt_dir, num_classes, stems=stems,
         count_absent=COUNT_ABSENT)
