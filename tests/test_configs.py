@@ -24,7 +24,31 @@ def test_every_method_folder_has_configs_and_twins():
         twins = {n for n in names if n.startswith('hfpl-')}
         assert twins, folder
         for t in twins:
-            assert t[len('hfpl-'):] in names, t
+            assert twin_base(t) in names, t
+
+
+def twin_base(name):
+    """The baseline config of an add-on twin's file name."""
+    for prefix in ('hfpl-multinomial-', 'hfpl-'):
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    raise ValueError(name)
+
+
+def test_multinomial_twins_follow_the_predecessor():
+    addon = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
+    head = addon.hfpl_multinomial_decode_head
+    assert head.background_channel is True
+    # arXiv 2203.12459 / arvijj/icam: w = 0.8, K = 100, FSL weight 0.5
+    assert (head.loss_isl.num_samples, head.loss_isl.loss_weight,
+            head.loss_isl.posterior) == (100, 0.8, 'multinomial')
+    assert (head.loss_fsl.loss_weight, head.loss_fsl.posterior,
+            head.loss_fsl.mu) == (0.5, 'multinomial', 2.5)
+    names = [osp.basename(p) for p in CONFIGS]
+    assert {n for n in names if n.startswith('hfpl-multinomial-')} == {
+        'hfpl-multinomial-cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
+        'hfpl-multinomial-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+    }
 
 
 def test_synthetic_twin_declares_its_sigma():
@@ -67,14 +91,20 @@ def test_config_builds(path):
         head = cfg.model.decode_head
         assert head.loss_isl.type == 'ImportanceSamplingLoss'
         assert head.loss_fsl.type == 'FeatureSimilarityLoss'
-        # w = 0.2; the head itself scales GAP by 1 - w (docs/fidelity.md)
-        assert head.loss_isl.loss_weight == pytest.approx(0.2)
-        assert head.loss_fsl.loss_weight == (0.2 if 'coco' in name else 1.0)
-        base = Config.fromfile(osp.join(osp.dirname(path), name[5:]))
+        multinomial = name.startswith('hfpl-multinomial-')
+        assert model.decode_head.background_channel == multinomial
+        assert head.loss_isl.posterior == head.loss_fsl.posterior == (
+            'multinomial' if multinomial else 'binomial')
+        if not multinomial:
+            # w = 0.2; the head itself scales GAP by 1 - w (fidelity.md)
+            assert head.loss_isl.loss_weight == pytest.approx(0.2)
+            assert head.loss_fsl.loss_weight == (0.2 if 'coco' in name else
+                                                 1.0)
+        base = Config.fromfile(osp.join(osp.dirname(path), twin_base(name)))
         twin = cfg.to_dict()
         base = base.to_dict()
         for d in (twin, base):
-            for k in ('loss_isl', 'loss_fsl'):
+            for k in ('loss_isl', 'loss_fsl', 'background_channel'):
                 d['model']['decode_head'].pop(k, None)
             for k in [k for k in d if k.startswith('hfpl_')]:
                 d.pop(k)

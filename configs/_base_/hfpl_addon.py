@@ -23,3 +23,23 @@ hfpl_loss_fsl = dict(
 hfpl_decode_head = dict(loss_isl=hfpl_loss_isl, loss_fsl=hfpl_loss_fsl)
 hfpl_decode_head_coco = dict(
     loss_isl=hfpl_loss_isl, loss_fsl=dict(hfpl_loss_fsl, loss_weight=0.2))
+
+# The multinomial forms of the predecessor ("Importance sampling CAMs",
+# Jonnarth et al., arXiv 2203.12459, github arvijj/icam), kept for the
+# binomial-vs-multinomial ablation: a learned background channel, ISL on the
+# softmax over background + classes (gathered probabilities turned into
+# logits) with its weight w = 0.8, K = 100 and no sampling epsilon, and FSL
+# on those softmax probabilities (dy = ||y_i - y_j||^2) with weight 0.5:
+#   model = dict(decode_head=_base_.hfpl_multinomial_decode_head)
+hfpl_multinomial_loss_isl = dict(
+    type='ImportanceSamplingLoss',
+    num_samples=100,
+    posterior='multinomial',
+    eps=0.0,
+    loss_weight=0.8)
+hfpl_multinomial_loss_fsl = dict(
+    hfpl_loss_fsl, posterior='multinomial', loss_weight=0.5)
+hfpl_multinomial_decode_head = dict(
+    background_channel=True,
+    loss_isl=hfpl_multinomial_loss_isl,
+    loss_fsl=hfpl_multinomial_loss_fsl)

@@ -49,7 +49,8 @@ def classifier_labels(model: torch.nn.Module, packed: dict) -> np.ndarray:
         np.ndarray: Multi-hot float32 labels (num_classes, ).
     """
     data = model.data_preprocessor(pseudo_collate([packed]), False)
-    logits = model.decode_head.pooling(model.forward_cams(data['inputs']))[0]
+    logits = model.decode_head.image_logits(
+        model.forward_cams(data['inputs']))[0]
     labels = (logits > 0).float()
     if not labels.any():
         labels[logits.argmax()] = 1

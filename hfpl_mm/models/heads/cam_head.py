@@ -36,6 +36,13 @@ class CAMHead(BaseDecodeHead):
     ``loss_by_feat`` is overridden because the targets are image-level
     multi-hot labels (``gt_cls_label``), not ``gt_sem_seg`` maps.
 
+    ``background_channel=True`` gives the classifier ``num_classes + 1``
+    outputs, a learned background first, as the multinomial predecessor of
+    HFPL ("Importance sampling CAMs", arXiv 2203.12459): its ISL and FSL
+    (``posterior='multinomial'``) take a softmax over background + classes,
+    the GAP loss and the image logits use the foreground channels, and
+    :class:`CAMSegmentor` reads label-conditioned softmax CAMs from it.
+
     Args:
         num_convs (int): 3x3 convs before the classifier; with 0, ``channels``
             must equal ``in_channels``. Defaults to 0.
@@ -47,6 +54,9 @@ class CAMHead(BaseDecodeHead):
             Defaults to None (off).
         bias (bool): Bias of the classifier; CAM classifiers usually have
             none. Defaults to False.
+        background_channel (bool): Learn a background channel (first) for
+            the multinomial forms; ``loss_isl`` / ``loss_fsl`` must then be
+            multinomial, and binomial without it. Defaults to False.
     """
 
     def __init__(self,
@@ -57,6 +67,7 @@ class CAMHead(BaseDecodeHead):
                  loss_isl: OptConfigType = None,
                  loss_fsl: OptConfigType = None,
                  bias: bool = False,
+                 background_channel: bool = False,
                  dropout_ratio: float = 0.0,
                  **kwargs) -> None:
         super().__init__(
@@ -75,16 +86,37 @@ class CAMHead(BaseDecodeHead):
                 norm_cfg=self.norm_cfg,
                 act_cfg=self.act_cfg) for i in range(num_convs)
         ])
+        self.background_channel = background_channel
         self.conv_seg = nn.Conv2d(
-            self.channels, self.out_channels, 1, bias=bias)
+            self.channels,
+            self.out_channels + int(background_channel),
+            1,
+            bias=bias)
         self.pooling = MODELS.build(pooling)
         self.loss_isl = MODELS.build(loss_isl) if loss_isl else None
         self.loss_fsl = MODELS.build(loss_fsl) if loss_fsl else None
+        want = 'multinomial' if background_channel else 'binomial'
+        for loss in (self.loss_isl, self.loss_fsl):
+            posterior = getattr(loss, 'posterior', want)
+            if posterior != want:
+                raise ValueError(
+                    f'{type(loss).__name__}(posterior={posterior!r}) in a '
+                    f'CAMHead with background_channel={background_channel}:'
+                    ' the multinomial forms need the learned background '
+                    'channel (background_channel=True), the binomial forms '
+                    'one map per class (background_channel=False)')
 
     def forward(self, inputs: List[Tensor]) -> Tensor:
-        """Return class activation logits (N, C, h, w)."""
+        """Return class activation logits (N, C, h, w), or (N, C + 1, h, w)
+        with the background first when ``background_channel``."""
         x = self.convs(self._transform_inputs(inputs))
         return self.cls_seg(x)
+
+    def image_logits(self, seg_logits: Tensor) -> Tensor:
+        """Pooled foreground logits of class maps (``pooling``, then the
+        background channel dropped when there is one)."""
+        logits = self.pooling(seg_logits)
+        return logits[:, 1:] if self.background_channel else logits
 
     def loss(self,
              inputs: List[Tensor],
@@ -129,15 +161,16 @@ class CAMHead(BaseDecodeHead):
             dict[str, Tensor]: The losses and ``acc_cls`` (logged only).
         """
         labels = stack_cls_labels(batch_data_samples, seg_logits.device)
-        if labels.shape[1] != seg_logits.shape[1]:
+        num_fg = seg_logits.shape[1] - int(self.background_channel)
+        if labels.shape[1] != num_fg:
             raise ValueError(
                 f'gt_cls_label has {labels.shape[1]} classes but the head '
-                f'predicts {seg_logits.shape[1]}')
+                f'predicts {num_fg}')
         pool_in = seg_logits
         if pool_size is not None and tuple(pool_size) != seg_logits.shape[2:]:
             pool_in = F.interpolate(
                 seg_logits, pool_size, mode='bilinear', align_corners=True)
-        logits = self.pooling(pool_in)
+        logits = self.image_logits(pool_in)
         losses = {}
         loss_cls = self.loss_decode(logits, labels)
         if self.loss_isl is not None and with_addon:

@@ -14,7 +14,9 @@ For pixel pairs (i, j) at CAM resolution::
     L     = -sum_{i, j} w_ij * dy_ij * t_ij / (N * H * W)
 
 Similar colours (t < 0) pull predictions together, colour edges (t > 0)
-push them apart.
+push them apart. The multinomial form (the predecessor, "Importance
+sampling CAMs", arXiv 2203.12459) takes y as the softmax over a learned
+background channel + classes and ``dy_ij = ||y_i - y_j||^2`` (no 0.5).
 
 Two implementations share this interface, and ``auto`` (the default)
 picks between them (:func:`choose_impl`):
@@ -42,7 +44,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from ..utils.cam_norm import CAM_NORMS, normalize_cams
-from ..utils.importance_sampling import POSTERIORS
+from ..utils.importance_sampling import POSTERIORS, background_channel
 
 IMPLS = ('auto', 'local', 'dense')
 
@@ -51,24 +53,23 @@ def prediction_maps(cams: Tensor,
                     labels: Tensor,
                     posterior: str = 'binomial',
                     eps: float = 1e-5,
-                    bg_logit: float = 0.0,
                     cam_norm: str = 'minmax') -> Tensor:
     """Per-pixel class predictions y used by FSL, with a background channel.
 
-    Binomial (classes independent): foreground maps are the CAMs normalised
-    by :func:`normalize_cams` (``cam_norm``; the reference min-max
-    normalises ``relu(cam)`` per map), multiplied by the image-level labels;
-    background is ``1 - max_c fg_c``. Multinomial (classes mutually
-    exclusive): a softmax over ``[bg_logit, cams]`` where classes absent
-    from the image are masked out with -inf.
+    Binomial (HFPL; classes independent): foreground maps are the CAMs
+    normalised by :func:`normalize_cams` (``cam_norm``; the reference
+    min-max normalises ``relu(cam)`` per map), multiplied by the image-level
+    labels; background is ``1 - max_c fg_c``. Multinomial (the predecessor,
+    arXiv 2203.12459; classes mutually exclusive): the CAMs carry a learned
+    background channel first, and y is their softmax over background +
+    classes, not restricted to the labels (as the predecessor).
 
     Args:
-        cams (Tensor): CAM logits (N, C, H, W).
+        cams (Tensor): CAM logits (N, C, H, W); (N, C + 1, H, W) with the
+            background first for the multinomial form.
         labels (Tensor): Multi-hot foreground labels (N, C).
         posterior (str): 'binomial' or 'multinomial'. Defaults to 'binomial'.
         eps (float): Keeps the max-normalisation finite. Defaults to 1e-5.
-        bg_logit (float): Background logit of the multinomial form.
-            Defaults to 0.0.
         cam_norm (str): Normalisation of the binomial form, 'minmax'
             (reference) or 'max' (``relu(cam) / max``, our earlier variant).
             Defaults to 'minmax'.
@@ -77,22 +78,23 @@ def prediction_maps(cams: Tensor,
         Tensor: Predictions (N, C + 1, H, W), background first, in float32
         (float64 for float64 CAMs).
     """
-    if posterior not in POSTERIORS:
-        raise ValueError(f'posterior must be one of {POSTERIORS}, '
-                         f'got {posterior!r}')
-    if labels.shape != cams.shape[:2]:
+    if labels.dim() != 2 or labels.shape[0] != cams.shape[0]:
         raise ValueError(f'labels of shape {tuple(labels.shape)} do not '
                          f'match CAMs of shape {tuple(cams.shape)}')
+    bg = background_channel(cams.shape[1], labels.shape[1], posterior,
+                            'FeatureSimilarityLoss')
     if cams.dtype != torch.float64:  # half precision is upcast
         cams = cams.float()
+    if bg:
+        return cams.softmax(dim=1)
     mask = labels.to(cams.dtype)[:, :, None, None]
-    if posterior == 'binomial':
-        fg = normalize_cams(cams, cam_norm, eps) * mask
-        bg = 1.0 - fg.amax(dim=1, keepdim=True)
-        return torch.cat([bg, fg], dim=1)
-    logits = cams.masked_fill(mask == 0, float('-inf'))
-    bg = cams.new_full((cams.shape[0], 1, *cams.shape[2:]), bg_logit)
-    return torch.cat([bg, logits], dim=1).softmax(dim=1)
+    fg = normalize_cams(cams, cam_norm, eps) * mask
+    return torch.cat([1.0 - fg.amax(dim=1, keepdim=True), fg], dim=1)
+
+
+#: Factor of the prediction distance relative to ``0.5 ||y_i - y_j||^2``:
+#: the predecessor's multinomial FSL uses ``||y_i - y_j||^2``.
+DY_SCALE = dict(binomial=1.0, multinomial=2.0)
 
 
 def colour_term(dx: Tensor, mu: float = 2.5, eps: float = 1e-5) -> Tensor:
@@ -458,8 +460,10 @@ def feature_similarity_loss(img: Tensor,
         impl = choose_impl(y.shape, r, dense_mib, y.element_size())
         _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
-        return fsl_dense(img, y, mu, sigma, eps)
-    return fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
+        loss = fsl_dense(img, y, mu, sigma, eps)
+    else:
+        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
+    return DY_SCALE[posterior] * loss
 
 
 @MODELS.register_module()
@@ -469,8 +473,10 @@ class FeatureSimilarityLoss(nn.Module):
     <https://arxiv.org/abs/2304.02621>`_.
 
     Args:
-        posterior (str): 'binomial' (default, one sigmoid-like map per class)
-            or 'multinomial' (softmax over classes, for ablation).
+        posterior (str): 'binomial' (default, one normalised map per class)
+            or 'multinomial' (the predecessor's: softmax over the head's
+            learned background channel + classes, ``dy = ||y_i - y_j||^2``;
+            it weighs the loss 0.5, see ``configs/_base_/hfpl_addon.py``).
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in CAM pixels. Defaults to 5.0.
         impl (str): 'auto' (default: 'dense' where its pair tensors fit

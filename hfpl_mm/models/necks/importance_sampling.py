@@ -12,7 +12,8 @@ from mmpretrain.registry import MODELS as PRETRAIN_MODELS
 from mmseg.registry import MODELS
 from torch import Tensor
 
-from ..utils.importance_sampling import POSTERIORS, importance_sample
+from ..utils.importance_sampling import (POSTERIORS, PROB_EPS,
+                                         importance_sample)
 
 
 @MODELS.register_module()
@@ -21,8 +22,11 @@ class ImportanceSamplingPool(nn.Module):
 
     Instead of averaging a class map over all pixels, draw ``num_samples``
     pixels per image and class from the spatial distribution of the class
-    posterior (one sigmoid per class for the binomial form, a softmax over
-    classes for the multinomial ablation) and return the logits there. The
+    posterior (one sigmoid per class for the binomial form; for the
+    predecessor's multinomial form a softmax over the channels, background
+    first, whose probabilities at the drawn pixels become logits through
+    :func:`~hfpl_mm.models.utils.probs_to_logits`) and return the logits
+    there (all channels; a multinomial user drops the background). The
     companion :class:`ImportanceSamplingLoss` applies the multi-label soft
     margin loss to them. See `High-fidelity Pseudo-labels for Boosting
     Weakly-Supervised Segmentation <https://arxiv.org/abs/2304.02621>`_.
@@ -33,12 +37,15 @@ class ImportanceSamplingPool(nn.Module):
         posterior (str): 'binomial' or 'multinomial'. Defaults to 'binomial'.
         eps (float): Added to the probabilities before sampling.
             Defaults to 1e-5.
+        prob_eps (float): Of the multinomial probability-to-logit map.
+            Defaults to 1e-3.
     """
 
     def __init__(self,
                  num_samples: int = 10,
                  posterior: str = 'binomial',
-                 eps: float = 1e-5) -> None:
+                 eps: float = 1e-5,
+                 prob_eps: float = PROB_EPS) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -48,6 +55,7 @@ class ImportanceSamplingPool(nn.Module):
         self.num_samples = num_samples
         self.posterior = posterior
         self.eps = eps
+        self.prob_eps = prob_eps
 
     def forward(self,
                 x: Tensor,
@@ -56,7 +64,7 @@ class ImportanceSamplingPool(nn.Module):
         if isinstance(x, (tuple, list)):
             x = x[-1]
         samples, _ = importance_sample(x, self.num_samples, self.posterior,
-                                       self.eps, generator)
+                                       self.eps, generator, self.prob_eps)
         return samples
 
     def extra_repr(self) -> str:

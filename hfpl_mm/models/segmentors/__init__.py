@@ -1,9 +1,10 @@
 from .affinity_net import AffinityNet
-from .cam_segmentor import CAMSegmentor, cams_to_scores
+from .cam_segmentor import (CAMSegmentor, cams_to_scores,
+                            softmax_cams_to_scores)
 from .puzzle_cam import PuzzleCAMSegmentor
 from .seam import SEAMSegmentor
 
 __all__ = [
-    'AffinityNet', 'CAMSegmentor', 'cams_to_scores', 'PuzzleCAMSegmentor',
-    'SEAMSegmentor'
+    'AffinityNet', 'CAMSegmentor', 'cams_to_scores', 'softmax_cams_to_scores',
+    'PuzzleCAMSegmentor', 'SEAMSegmentor'
 ]

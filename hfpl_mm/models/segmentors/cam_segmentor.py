@@ -48,6 +48,37 @@ def cams_to_scores(cams: Tensor,
     return add_background(fg, bg_mode, bg_threshold, bg_power, dim=1)
 
 
+def softmax_cams_to_scores(cams: Tensor,
+                           bg_mode: str = 'threshold',
+                           bg_threshold: float = DEFAULT_BG_THRESHOLD,
+                           bg_power: float = DEFAULT_BG_POWER,
+                           eps: float = 1e-5) -> Tensor:
+    """Scores of a head with a learned background channel (the multinomial
+    predecessor, arXiv 2203.12459).
+
+    The CAMs are foreground softmax probabilities, label-conditioned and
+    averaged over scales (:meth:`CAMSegmentor.multiscale_cams`). As the
+    predecessor's inference, every pixel keeps only its largest class (the
+    others are zeroed) and every map is divided by its maximum (+ ``eps``);
+    the background then follows the package's one rule
+    (:func:`hfpl_mm.utils.cam_labels.add_background`).
+
+    Args:
+        cams (Tensor): Foreground probabilities (N, C, H, W), >= 0.
+        bg_mode (str): 'threshold' or 'power'. Defaults to 'threshold'.
+        bg_threshold (float): Defaults to 0.26.
+        bg_power (float): Defaults to 16.
+        eps (float): Of the max-normalisation. Defaults to 1e-5.
+
+    Returns:
+        Tensor: Scores (N, C + 1, H, W), background first.
+    """
+    fg = cams.float()
+    fg = fg * (fg == fg.amax(dim=1, keepdim=True))
+    fg = fg / (fg.flatten(2).amax(-1)[..., None, None] + eps)
+    return add_background(fg, bg_mode, bg_threshold, bg_power, dim=1)
+
+
 @MODELS.register_module()
 class CAMSegmentor(BaseSegmentor):
     """Weakly-supervised CAM network: backbone (+neck) and a CAM head.
@@ -67,7 +98,17 @@ class CAMSegmentor(BaseSegmentor):
             ``use_gt_labels`` (True: restrict CAMs to the image-level labels
             when the samples have them), ``scales`` ((1.0, )) and ``flip``
             (False) for multi-scale / flip CAM aggregation.
+
+    A head with a learned background channel (``background_channel=True``,
+    the multinomial predecessor) gives label-conditioned softmax CAMs,
+    averaged over scales and flips and scored by
+    :func:`softmax_cams_to_scores`, as the predecessor's inference.
     """
+
+    #: Whether the model's losses handle a head with a learned background
+    #: channel (multi-view models compare CAMs channel by channel with the
+    #: foreground labels and do not).
+    supports_background_channel = True
 
     def __init__(self,
                  backbone: ConfigType,
@@ -86,6 +127,12 @@ class CAMSegmentor(BaseSegmentor):
         if neck is not None:
             self.neck = MODELS.build(neck)
         self.decode_head = MODELS.build(decode_head)
+        if (getattr(self.decode_head, 'background_channel', False)
+                and not self.supports_background_channel):
+            raise ValueError(
+                f'{type(self).__name__} does not support a decode head '
+                'with background_channel=True (the multinomial forms); use '
+                'CAMSegmentor')
         self.align_corners = self.decode_head.align_corners
         self.num_classes = self.decode_head.num_classes
         self.out_channels = self.num_classes + 1
@@ -132,13 +179,31 @@ class CAMSegmentor(BaseSegmentor):
         return {f'{prefix}.{k}': v for k, v in losses.items()}
 
     # -------------------------------------------------------------- predict
-    def multiscale_cams(self, inputs: Tensor) -> Tensor:
-        """Sum of ReLU'd CAMs over ``test_cfg.scales`` (and flips), at input
-        resolution, as in the reference's multi-scale inference. A flipped
-        copy shares the forward pass with the original (one batch)."""
+    def multiscale_cams(self,
+                        inputs: Tensor,
+                        labels: Optional[Tensor] = None) -> Tensor:
+        """CAMs at input resolution aggregated over ``test_cfg.scales`` (and
+        flips); a flipped copy shares the forward pass with the original.
+
+        Without a background channel: the sum of ReLU'd CAM logits, as the
+        reference's multi-scale inference. With one (the multinomial
+        predecessor): the mean over scales and flips of the foreground
+        softmax probabilities conditioned on the labels (multiplied by
+        ``[1, labels]`` and renormalised over the channels; all classes when
+        ``labels`` is None).
+
+        Args:
+            inputs (Tensor): Normalised images (N, 3, H, W).
+            labels (Tensor, optional): Multi-hot labels (N, C), used by the
+                background-channel form only. Defaults to None.
+
+        Returns:
+            Tensor: CAMs (N, C, H, W).
+        """
         n, _, h, w = inputs.shape
         flip = self.test_cfg['flip']
-        total = 0
+        softmax = getattr(self.decode_head, 'background_channel', False)
+        total, count = 0, 0
         for scale in self.test_cfg['scales']:
             x = inputs if scale == 1.0 else F.interpolate(
                 inputs,
@@ -147,19 +212,46 @@ class CAMSegmentor(BaseSegmentor):
                 align_corners=False)
             if flip:
                 x = torch.cat([x, x.flip(-1)])
-            cam = F.relu(self.forward_cams(x))
+            cam = self.forward_cams(x)
+            if softmax:
+                cam = self._conditioned_probs(cam, labels, 2 if flip else 1)
+            else:
+                cam = F.relu(cam)
             if flip:
                 cam = cam[:n] + cam[n:].flip(-1)
             total = total + F.interpolate(
                 cam, size=(h, w), mode='bilinear', align_corners=False)
-        return total
+            count += 2 if flip else 1
+        return total / count if softmax else total
+
+    @staticmethod
+    def _conditioned_probs(cam: Tensor, labels: Optional[Tensor],
+                           copies: int) -> Tensor:
+        """Foreground softmax probabilities of background-first logits,
+        conditioned on ``[1, labels]`` (renormalised over the channels)."""
+        probs = cam.float().softmax(dim=1)
+        if labels is not None:
+            mask = torch.cat([torch.ones_like(labels[:, :1]), labels], 1)
+            probs = probs * mask.float().repeat(copies, 1)[:, :, None, None]
+            probs = probs / probs.sum(1, keepdim=True).clamp_min(1e-8)
+        return probs[:, 1:]
+
+    def scores_from_cams(self, cams: Tensor,
+                         labels: Optional[Tensor]) -> Tensor:
+        """Scores (N, C + 1, H, W) of :meth:`multiscale_cams`' output with
+        the ``test_cfg`` background rule."""
+        cfg = self.test_cfg
+        if getattr(self.decode_head, 'background_channel', False):
+            return softmax_cams_to_scores(cams, cfg['bg_mode'],
+                                          cfg['bg_threshold'],
+                                          cfg['bg_power'])
+        return cams_to_scores(cams, labels, cfg['bg_mode'],
+                              cfg['bg_threshold'], cfg['bg_power'])
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
         """Scores (N, C + 1, H, W) with background first, no labels."""
-        return cams_to_scores(
-            self.multiscale_cams(inputs), None, self.test_cfg['bg_mode'],
-            self.test_cfg['bg_threshold'], self.test_cfg['bg_power'])
+        return self.scores_from_cams(self.multiscale_cams(inputs), None)
 
     def predict(self,
                 inputs: Tensor,
@@ -168,9 +260,8 @@ class CAMSegmentor(BaseSegmentor):
         if (self.test_cfg['use_gt_labels'] and data_samples is not None
                 and all('gt_cls_label' in s for s in data_samples)):
             labels = stack_cls_labels(data_samples, inputs.device)
-        scores = cams_to_scores(
-            self.multiscale_cams(inputs), labels, self.test_cfg['bg_mode'],
-            self.test_cfg['bg_threshold'], self.test_cfg['bg_power'])
+        scores = self.scores_from_cams(
+            self.multiscale_cams(inputs, labels), labels)
         return self.postprocess_result(scores, data_samples)
 
     def _forward(self,

@@ -55,6 +55,11 @@ class PuzzleCAMSegmentor(CAMSegmentor):
             Defaults to 0.5.
     """
 
+    # its multi-view losses compare CAMs channel by channel with the
+    # foreground labels: no learned background channel (the multinomial
+    # forms run on CAMSegmentor)
+    supports_background_channel = False
+
     def __init__(self,
                  *args,
                  grid: int = 2,

@@ -45,6 +45,11 @@ class SEAMSegmentor(CAMSegmentor):
     plain classifier CAMs.
     """
 
+    # its multi-view losses compare CAMs channel by channel with the
+    # foreground labels: no learned background channel (the multinomial
+    # forms run on CAMSegmentor)
+    supports_background_channel = False
+
     def __init__(self,
                  *args,
                  rescale: float = 0.3,

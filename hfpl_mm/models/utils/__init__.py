@@ -1,9 +1,10 @@
 from .cam_norm import CAM_NORMS, normalize_cams
-from .importance_sampling import (POSTERIORS, importance_sample,
-                                  sampling_distribution)
+from .importance_sampling import (PROB_EPS, POSTERIORS, importance_sample,
+                                  probs_to_logits, sampling_distribution)
 from .pairs import half_disk_offsets, pair_slices
 
 __all__ = [
-    'CAM_NORMS', 'normalize_cams', 'POSTERIORS', 'importance_sample',
-    'sampling_distribution', 'half_disk_offsets', 'pair_slices'
+    'CAM_NORMS', 'normalize_cams', 'POSTERIORS', 'PROB_EPS',
+    'importance_sample', 'probs_to_logits', 'sampling_distribution',
+    'half_disk_offsets', 'pair_slices'
 ]

@@ -12,6 +12,72 @@ from torch import Tensor
 
 POSTERIORS = ('binomial', 'multinomial')
 
+#: Epsilon of :func:`probs_to_logits`, the predecessor's 1e-3.
+PROB_EPS = 1e-3
+
+
+def probs_to_logits(probs: Tensor, eps: float = PROB_EPS) -> Tensor:
+    """Logits of probabilities squeezed into ``[eps, 1)``:
+    ``log(p (1 - eps) + eps) - log(1 - p (1 - eps))``.
+
+    The multinomial ISL of the predecessor ("Importance sampling CAMs",
+    Jonnarth et al., arXiv 2203.12459) turns its sampled softmax
+    probabilities into logits with this map before the multi-label soft
+    margin loss; ``eps`` keeps both logarithms finite at p = 0 and p = 1.
+
+    Args:
+        probs (Tensor): Probabilities in [0, 1].
+        eps (float): Defaults to 1e-3.
+
+    Returns:
+        Tensor: Logits, finite for every p in [0, 1].
+    """
+    q = probs * (1.0 - eps)
+    return torch.log(q + eps) - torch.log(1.0 - q)
+
+
+def background_channel(channels: int, num_labels: int, posterior: str,
+                       name: str) -> bool:
+    """Whether class maps carry a learned background channel (first).
+
+    The binomial forms (HFPL) use one map per foreground class; the
+    multinomial forms (the predecessor) need the background as a learned
+    channel, so that the softmax runs over background + classes.
+
+    Args:
+        channels (int): Channels of the class maps.
+        num_labels (int): Foreground classes of the image-level labels.
+        posterior (str): 'binomial' or 'multinomial'.
+        name (str): The caller, named in errors.
+
+    Returns:
+        bool: True for ``num_labels + 1`` channels (multinomial), False for
+        ``num_labels`` (binomial).
+
+    Raises:
+        ValueError: Any other combination.
+    """
+    if posterior not in POSTERIORS:
+        raise ValueError(f'posterior must be one of {POSTERIORS}, '
+                         f'got {posterior!r}')
+    if posterior == 'multinomial' and channels == num_labels + 1:
+        return True
+    if posterior == 'binomial' and channels == num_labels:
+        return False
+    if posterior == 'multinomial' and channels == num_labels:
+        raise ValueError(
+            f"{name}(posterior='multinomial') needs a learned background "
+            'channel (a softmax over background + classes, as the '
+            'predecessor): build the CAMHead with background_channel=True; '
+            f'got {channels} maps for {num_labels} classes')
+    if posterior == 'binomial' and channels == num_labels + 1:
+        raise ValueError(
+            f"{name}(posterior='binomial') takes one map per foreground "
+            f'class, got {channels} maps for {num_labels} classes (a '
+            'background channel is for the multinomial form only)')
+    raise ValueError(f'{name}: {channels} class maps do not match '
+                     f'{num_labels} image-level classes')
+
 
 def sampling_distribution(logits: Tensor,
                           posterior: str = 'binomial',
@@ -21,8 +87,10 @@ def sampling_distribution(logits: Tensor,
     Args:
         logits (Tensor): Class activation logits of shape (N, C, H, W).
         posterior (str): ``'binomial'`` uses one sigmoid per class (classes
-            are independent); ``'multinomial'`` uses a softmax over classes
-            (classes are mutually exclusive). Defaults to 'binomial'.
+            are independent); ``'multinomial'`` uses a softmax over the
+            channels (classes are mutually exclusive; with the predecessor's
+            learned background channel first, the softmax runs over
+            background + classes). Defaults to 'binomial'.
         eps (float): Added to every probability so that all-zero maps still
             give a valid (uniform) distribution. Defaults to 1e-5.
 
@@ -48,13 +116,19 @@ def importance_sample(logits: Tensor,
                       num_samples: int = 10,
                       posterior: str = 'binomial',
                       eps: float = 1e-5,
-                      generator: Optional[torch.Generator] = None
-                      ) -> Tuple[Tensor, Tensor]:
+                      generator: Optional[torch.Generator] = None,
+                      prob_eps: float = PROB_EPS) -> Tuple[Tensor, Tensor]:
     """Draw ``num_samples`` pixels per image and class and gather logits.
 
     Pixels are drawn with replacement from the spatial distribution
-    proportional to :func:`sampling_distribution`. Sampling runs in float32
-    without gradient; gradients flow through the gathered logits only.
+    proportional to :func:`sampling_distribution`; the draw runs in float32
+    without gradient, and gradients flow through the gathered values only.
+
+    * ``'binomial'`` (HFPL): the class logits at the drawn pixels.
+    * ``'multinomial'`` (the predecessor, arXiv 2203.12459): the softmax
+      probabilities (over all channels, background first when the head has
+      one) at the drawn pixels, turned into logits by
+      :func:`probs_to_logits` with ``prob_eps``.
 
     Args:
         logits (Tensor): Logits of shape (N, C, H, W), any float dtype.
@@ -63,10 +137,13 @@ def importance_sample(logits: Tensor,
         eps (float): See :func:`sampling_distribution`. Defaults to 1e-5.
         generator (torch.Generator, optional): Seeded generator on the
             logits' device for reproducible draws. Defaults to None.
+        prob_eps (float): Epsilon of :func:`probs_to_logits` (multinomial
+            only). Defaults to 1e-3.
 
     Returns:
-        tuple[Tensor, Tensor]: Sampled logits (N, C, K) in the input dtype
-        and the flat pixel indices (N, C, K).
+        tuple[Tensor, Tensor]: Sampled logits (N, C, K) (float32 for the
+        multinomial form, else the input dtype) and the flat pixel indices
+        (N, C, K).
     """
     if num_samples < 1:
         raise ValueError(f'num_samples must be >= 1, got {num_samples}')
@@ -82,5 +159,7 @@ def importance_sample(logits: Tensor,
         num_samples,
         replacement=True,
         generator=generator).view(n, c, num_samples)
-    samples = logits.flatten(2).gather(2, idx)
-    return samples, idx
+    if posterior == 'binomial':
+        return logits.flatten(2).gather(2, idx), idx
+    probs = logits.float().flatten(2).softmax(dim=1)
+    return probs_to_logits(probs.gather(2, idx), prob_eps), idx

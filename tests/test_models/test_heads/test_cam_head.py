@@ -73,3 +73,41 @@ def test_fsl_needs_images_and_label_count_must_match():
 def test_num_convs_zero_needs_equal_channels():
     with pytest.raises(ValueError, match='channels == in_channels'):
         MODELS.build(dict(DEFAULT_ARGS, channels=4))
+
+
+# ------------------------- learned background channel (multinomial forms)
+MULTI = dict(
+    DEFAULT_ARGS,
+    background_channel=True,
+    loss_isl=dict(type='ImportanceSamplingLoss', posterior='multinomial',
+                  loss_weight=0.8, num_samples=4),
+    loss_fsl=dict(type='FeatureSimilarityLoss', posterior='multinomial',
+                  loss_weight=0.5, sigma=1.0))
+
+
+def test_background_channel_is_learned_and_gap_uses_foreground():
+    head = MODELS.build(MULTI)
+    x = torch.randn(2, 8, 4, 4)
+    maps = head([x])
+    assert maps.shape == (2, 4, 4, 4)  # background + 3 classes
+    torch.testing.assert_close(head.image_logits(maps),
+                               maps.mean((2, 3))[:, 1:])
+    labels = [[1, 0, 1], [0, 1, 0]]
+    losses = head.loss_by_feat(maps, samples(labels),
+                               images=torch.rand(2, 3, 16, 16))
+    gap = soft_margin(maps.mean((2, 3))[:, 1:], torch.tensor(labels).float())
+    torch.testing.assert_close(losses['loss_cls'], 0.2 * gap)
+    assert {'loss_isl', 'loss_fsl'} <= set(losses)
+    with pytest.raises(ValueError, match='gt_cls_label has 2 classes'):
+        head.loss_by_feat(maps[:1], samples([[1, 0]]))
+
+
+@pytest.mark.parametrize('background_channel', [False, True])
+def test_posterior_must_match_the_background_channel(background_channel):
+    posterior = 'binomial' if background_channel else 'multinomial'
+    for key, loss in (('loss_isl', 'ImportanceSamplingLoss'),
+                      ('loss_fsl', 'FeatureSimilarityLoss')):
+        with pytest.raises(ValueError, match='background_channel'):
+            MODELS.build(dict(DEFAULT_ARGS,
+                              background_channel=background_channel,
+                              **{key: dict(type=loss, posterior=posterior)}))

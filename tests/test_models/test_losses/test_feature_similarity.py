@@ -10,8 +10,9 @@ from hfpl_mm.models.losses import (feature_similarity_loss, fsl_dense,
 from mmseg.registry import MODELS
 
 
-def loop_reference(img, y, mu=2.5, sigma=5.0, eps=1e-5):
-    """Independent float64 reference: explicit double loop over pairs."""
+def loop_reference(img, y, mu=2.5, sigma=5.0, eps=1e-5, half=True):
+    """Independent float64 reference: explicit double loop over pairs
+    (``half=False``: the predecessor's dy without the factor 0.5)."""
     img = img.double().numpy()
     y = y.double().detach().numpy()
     n, c, h, w = y.shape
@@ -24,17 +25,22 @@ def loop_reference(img, y, mu=2.5, sigma=5.0, eps=1e-5):
                 dx = np.abs(img[b, :, ri, ci] - img[b, :, rj, cj]).sum() / 3
                 dx = min(max(dx, 0.0), 1.0)
                 t = math.tanh(mu + math.log((dx + eps) / (1 - dx + eps)))
-                dy = 0.5 * ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
+                dy = ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
+                dy = 0.5 * dy if half else dy
                 d2 = (ri - rj)**2 + (ci - cj)**2
                 wgt = math.exp(-d2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
                 total += wgt * dy * t
     return -total / (n * h * w)
 
 
-def make_inputs(n=2, c=3, h=5, w=6, seed=0, dtype=torch.float64):
+def make_inputs(n=2, c=3, h=5, w=6, seed=0, dtype=torch.float64,
+                posterior='binomial'):
+    """Image, CAM logits and labels; the multinomial form's CAMs carry the
+    learned background channel first (c + 1 maps)."""
     g = torch.Generator().manual_seed(seed)
     img = torch.rand(n, 3, h, w, generator=g, dtype=dtype)
-    cams = torch.randn(n, c, h, w, generator=g, dtype=dtype) * 2
+    extra = int(posterior == 'multinomial')
+    cams = torch.randn(n, c + extra, h, w, generator=g, dtype=dtype) * 2
     labels = (torch.rand(n, c, generator=g) > 0.4).to(dtype)
     labels[:, 0] = 1
     return img, cams, labels
@@ -43,7 +49,7 @@ def make_inputs(n=2, c=3, h=5, w=6, seed=0, dtype=torch.float64):
 @pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
 @pytest.mark.parametrize('sigma', [1.0, 5.0])
 def test_dense_matches_pair_loop(posterior, sigma):
-    img, cams, labels = make_inputs()
+    img, cams, labels = make_inputs(posterior=posterior)
     y = prediction_maps(cams, labels, posterior).double()
     ref = loop_reference(img, y, sigma=sigma)
     got = fsl_dense(img, y, sigma=sigma).item()
@@ -77,7 +83,7 @@ def test_two_pixel_hand_value():
 
 @pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
 def test_local_equals_dense_when_window_covers_image(posterior):
-    img, cams, labels = make_inputs(h=7, w=9)
+    img, cams, labels = make_inputs(h=7, w=9, posterior=posterior)
     y = prediction_maps(cams, labels, posterior).double()
     dense = fsl_dense(img, y, sigma=3.0)
     local = fsl_local(img, y, sigma=3.0, radius=8)
@@ -86,7 +92,8 @@ def test_local_equals_dense_when_window_covers_image(posterior):
 
 @pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
 def test_local_within_documented_bound(posterior):
-    img, cams, labels = make_inputs(n=2, c=4, h=40, w=44, seed=3)
+    img, cams, labels = make_inputs(n=2, c=4, h=40, w=44, seed=3,
+                                    posterior=posterior)
     y = prediction_maps(cams, labels, posterior).double()
     dense = fsl_dense(img, y).item()
     local = fsl_local(img, y).item()  # radius ceil(3 * 5) = 15
@@ -110,7 +117,8 @@ def test_gaussian_tail_mass_independent_sum():
 @pytest.mark.parametrize('impl', ['dense', 'local'])
 @pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
 def test_gradcheck(impl, posterior):
-    img, cams, labels = make_inputs(n=1, c=2, h=4, w=5, seed=7)
+    img, cams, labels = make_inputs(n=1, c=2, h=4, w=5, seed=7,
+                                    posterior=posterior)
     cams.requires_grad_(True)
 
     def fn(x):
@@ -140,21 +148,40 @@ def test_binomial_classes_independent_multinomial_exclusive():
     yb1 = prediction_maps(bumped, labels, 'binomial')
     # binomial: class 0 and 1 maps (channels 1, 2) do not depend on class 2
     torch.testing.assert_close(yb0[:, 1:3], yb1[:, 1:3], rtol=0, atol=0)
-    ym0 = prediction_maps(cams, labels, 'multinomial')
-    ym1 = prediction_maps(bumped, labels, 'multinomial')
+    # multinomial: the softmax over [learned background, classes]
+    bg = torch.randn(1, 1, 4, 4, dtype=cams.dtype)
+    ym0 = prediction_maps(torch.cat([bg, cams], 1), labels, 'multinomial')
+    ym1 = prediction_maps(torch.cat([bg, bumped], 1), labels, 'multinomial')
     assert (ym0[:, 1:3] - ym1[:, 1:3]).abs().max() > 1e-3
+    torch.testing.assert_close(
+        ym0, torch.cat([bg, cams], 1).softmax(1), rtol=0, atol=0)
     # multinomial posteriors sum to one (mutually exclusive); binomial need not
     torch.testing.assert_close(ym0.sum(1), torch.ones_like(ym0[:, 0]))
     assert (yb0.sum(1) - 1).abs().max() > 1e-2
 
 
-@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
-def test_absent_classes_are_masked(posterior):
+def test_absent_classes_masked_in_binomial_form_only():
+    # the reference masks absent classes; the predecessor's softmax does not
     _, cams, labels = make_inputs(n=1, c=3, h=4, w=4)
     labels[:] = torch.tensor([[1., 0., 1.]], dtype=labels.dtype)
-    y = prediction_maps(cams, labels, posterior)
+    y = prediction_maps(cams, labels, 'binomial')
     assert torch.all(y[:, 2] == 0)
     assert y[:, 1].max() > 0
+    _, cams, _ = make_inputs(n=1, c=3, h=4, w=4, posterior='multinomial')
+    y = prediction_maps(cams, labels, 'multinomial')
+    assert torch.all(y[:, 2] > 0)
+
+
+def test_multinomial_is_the_predecessors_formula():
+    # arXiv 2203.12459 / arvijj/icam: y = softmax over background + classes,
+    # dy = ||y_i - y_j||^2 (no 0.5): twice the binomial formula's dy
+    img, cams, labels = make_inputs(n=1, c=2, h=4, w=5, seed=9,
+                                    posterior='multinomial')
+    ref = loop_reference(img, cams.softmax(1), sigma=2.0, half=False)
+    for impl in ('dense', 'local'):
+        got = feature_similarity_loss(img, cams, labels, 'multinomial',
+                                      sigma=2.0, impl=impl, radius=5)
+        assert got.item() == pytest.approx(ref, rel=1e-9)
 
 
 def test_registered_module_and_resizing():
@@ -178,7 +205,13 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match='posterior'):
         prediction_maps(cams, labels, 'softmax')
     with pytest.raises(ValueError, match='do not match'):
-        prediction_maps(cams, labels[:, :2])
+        prediction_maps(cams, labels[:, :1])
+    # the multinomial form needs the learned background channel, and the
+    # binomial one has none
+    with pytest.raises(ValueError, match='background_channel=True'):
+        prediction_maps(cams, labels, 'multinomial')
+    with pytest.raises(ValueError, match='multinomial form only'):
+        prediction_maps(cams, labels[:, :2], 'binomial')
     with pytest.raises(ValueError, match='impl'):
         feature_similarity_loss(img, cams, labels, impl='fast')
     with pytest.raises(ValueError, match='CAM resolution'):

@@ -157,3 +157,67 @@ def test_denormalize_gives_rgb_in_unit_range():
     rgb = model.denormalize(data['inputs'])[0]
     torch.testing.assert_close(rgb, bgr.flip(0).float() / 255, atol=1e-5,
                                rtol=0)
+
+
+MULTINOMIAL = 'configs/cam/hfpl-multinomial-cam_r50-d16_1xb8-8e_voc12aug-' \
+    '448x448.py'
+
+
+def test_multinomial_twin_trains_and_predicts_like_the_predecessor():
+    model = build(MULTINOMIAL)
+    assert model.decode_head.conv_seg.out_channels == 21
+    model.train()
+    losses = losses_of(model)
+    assert set(losses) == PAIRS['cam'][1] | ADDON_KEYS
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    # the learned background channel gets gradients from ISL and FSL
+    assert model.decode_head.conv_seg.weight.grad[0].abs().sum() > 0
+    # inference: label-conditioned softmax CAMs, mean over scales and flips
+    model.eval()
+    model.test_cfg.update(scales=(1.0, 0.5), flip=True)
+    data = model.data_preprocessor(batch(n=1), False)
+    x = data['inputs']
+    labels = data['data_samples'][0].gt_cls_label[None]
+    with torch.no_grad():
+        cams = model.multiscale_cams(x, labels)
+        expected = 0
+        for scale in (1.0, 0.5):
+            xs = x if scale == 1.0 else torch.nn.functional.interpolate(
+                x, scale_factor=scale, mode='bilinear', align_corners=False)
+            for flip in (False, True):
+                logits = model.forward_cams(xs.flip(-1) if flip else xs)
+                p = logits.softmax(1) * torch.cat(
+                    [torch.ones(1, 1), labels], 1)[:, :, None, None]
+                p = (p / p.sum(1, keepdim=True))[:, 1:]
+                p = p.flip(-1) if flip else p
+                expected = expected + torch.nn.functional.interpolate(
+                    p, size=x.shape[2:], mode='bilinear',
+                    align_corners=False) / 4
+        torch.testing.assert_close(cams, expected, rtol=1e-5, atol=1e-6)
+        out = model(**data, mode='predict')[0]
+    scores = out.seg_logits.data
+    assert scores.shape == (21, 64, 64)
+    # classes absent from the labels score 0; background is the threshold
+    absent = torch.nonzero(labels[0] == 0)[:, 0] + 1
+    assert scores[absent].abs().max() == 0
+    assert torch.all(scores[0] == model.test_cfg['bg_threshold'])
+
+
+def test_softmax_cam_scores_hand_values():
+    from hfpl_mm.models.segmentors import softmax_cams_to_scores
+    # two classes, three pixels: the non-max class is zeroed per pixel,
+    # then each map is divided by its own maximum
+    cams = torch.tensor([[[[0.6, 0.2, 0.1]], [[0.3, 0.4, 0.05]]]])
+    scores = softmax_cams_to_scores(cams, bg_threshold=0.3, eps=0.0)
+    expected = torch.tensor([[[[0.3, 0.3, 0.3]], [[1.0, 0.0, 1 / 6]],
+                              [[0.0, 1.0, 0.0]]]])
+    torch.testing.assert_close(scores, expected)
+
+
+@pytest.mark.parametrize('name', ['seam', 'puzzlecam'])
+def test_multi_view_models_refuse_a_background_channel(name):
+    cfg = Config.fromfile(osp.join(REPO, PAIRS[name][0]))
+    model = shrink_model(cfg.model.to_dict(), 64)
+    model['decode_head']['background_channel'] = True
+    with pytest.raises(ValueError, match='background_channel=True'):
+        MODELS.build(model)
