@@ -10,7 +10,9 @@ The grid: for every preset (``default``, ``hard``; see
 * ``baseline``: vanilla CAM (``configs/synthetic/cam_r18h-...``),
 * ``isl``: + ISL only, ``fsl``: + FSL only,
 * ``hfpl``: + ISL + FSL, binomial posteriors (the add-on twin),
-* ``hfpl-multinomial``: + ISL + FSL, multinomial posteriors,
+* ``hfpl-multinomial``: + ISL + FSL, the multinomial forms of the
+  predecessor (learned background channel, its weights; ``configs/
+  synthetic/hfpl-multinomial-cam_...``),
 
 a *stage-1+2 cell* trains the CAM network and evaluates its train-split
 CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
@@ -18,14 +20,21 @@ CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
 ``--full-variants`` (``baseline`` and ``hfpl``) a *full cell* then runs the
 paper's pipeline on those CAMs: AffinityNet labels from the confident
 regions (CRF), AffinityNet training, random-walk refinement, and DeepLab-v3+
-on the refined labels, validated every ``--val-every`` iterations so the
-curve shows where its mIoU stops rising; it reports the refined labels'
-mIoU / contour F on train and DeepLab's mIoU / contour F on val.
+on the refined labels, validated along its schedule (every 250 of 1500
+iterations) so the curve shows where its mIoU stops rising; it reports the
+refined labels' mIoU / contour F on train and DeepLab's mIoU / contour F on
+val. For ``--threshold-seeds`` a *thresholds cell* trains DeepLab on the
+stage-2 labels themselves (no random walk) at the sweep's best threshold and
+0.1 either side. The report's analysis tables follow the labels along the
+pipeline (mIoU, background precision / recall, contour F, per-class IoU of
+the stage-2 labels, the random-walk labels and DeepLab's val predictions)
+and set the thresholded labels' DeepLab next to the random walk's.
 
 Every finished cell is kept as ``<work-dir>/cells/<preset>/seed<k>/
-<variant>/{stage12,full}.json`` (written atomically); a rerun skips those
-and redoes only unfinished cells, so a killed run continues where it
-stopped. A progress line per cell gives its ETA. The report goes to
+<variant>/<kind>.json`` (written atomically); a rerun skips those and redoes
+only unfinished cells, so a killed run continues where it stopped. A
+progress line per cell gives its ETA. ``--jobs N`` runs the cells in N
+processes (one (preset, seed, variant) chain each). The report goes to
 ``<work-dir>/ablation.md`` with ``bars_<preset>.png`` (mean and standard
 deviation over seeds) and ``stage3_curves_<preset>.png``.
 """
@@ -48,6 +57,8 @@ VARIANTS = ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial')
 FULL_VARIANTS = ('baseline', 'hfpl')
 CAM_CFG = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
 TWIN_CFG = 'configs/synthetic/hfpl-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+MULTI_CFG = ('configs/synthetic/hfpl-multinomial-cam_r18h-d8_1xb8-400i_'
+             'synthvoc-128x128.py')
 AFF_CFG = 'configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'
 SEG_CFG = ('configs/synthetic/deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-'
            'pseudo-128x128.py')
@@ -59,10 +70,7 @@ VARIANT_CONFIGS = {
     'isl': (TWIN_CFG, {'model.decode_head.loss_fsl': None}),
     'fsl': (TWIN_CFG, {'model.decode_head.loss_isl': None}),
     'hfpl': (TWIN_CFG, {}),
-    'hfpl-multinomial': (TWIN_CFG, {
-        'model.decode_head.loss_isl.posterior': 'multinomial',
-        'model.decode_head.loss_fsl.posterior': 'multinomial'
-    }),
+    'hfpl-multinomial': (MULTI_CFG, {}),
 }
 
 #: Schedules of a normal and a --quick run.
@@ -70,8 +78,8 @@ SETTINGS = {
     'full': dict(num_train=240, num_val=60, iters1=400, aff_iters=300,
                  seg_iters=1500, val_every=250, scales=(1.0, 0.5, 1.5),
                  flip=True),
-    'quick': dict(num_train=64, num_val=24, iters1=150, aff_iters=100,
-                  seg_iters=300, val_every=100, scales=(1.0, ), flip=False),
+    'quick': dict(num_train=32, num_val=16, iters1=60, aff_iters=40,
+                  seg_iters=100, val_every=50, scales=(1.0, ), flip=False),
 }
 
 Cell = Tuple[str, int, str, str]  # preset, seed, variant, kind
@@ -87,10 +95,14 @@ def cell_path(work_dir: str, cell: Cell) -> str:
                     f'{kind}.json')
 
 
-def plan_cells(presets: Sequence[str], seeds: Sequence[int],
+def plan_cells(presets: Sequence[str],
+               seeds: Sequence[int],
                variants: Sequence[str],
-               full_variants: Sequence[str]) -> List[Cell]:
-    """Every cell of the grid, each full cell after its stage-1+2 cell."""
+               full_variants: Sequence[str],
+               threshold_seeds: Sequence[int] = ()) -> List[Cell]:
+    """Every cell of the grid, each full and thresholds cell after its
+    stage-1+2 cell (thresholds cells for ``full_variants`` on
+    ``threshold_seeds`` only)."""
     cells = []
     for preset in presets:
         for seed in seeds:
@@ -98,7 +110,19 @@ def plan_cells(presets: Sequence[str], seeds: Sequence[int],
                 cells.append((preset, seed, variant, 'stage12'))
                 if variant in full_variants:
                     cells.append((preset, seed, variant, 'full'))
+                    if seed in threshold_seeds:
+                        cells.append((preset, seed, variant, 'thresholds'))
     return cells
+
+
+def chains(cells: Sequence[Cell]) -> List[List[Cell]]:
+    """The cells grouped by (preset, seed, variant), in plan order: a chain
+    runs in one process, its later cells reading its stage-1+2 cell's files;
+    chains with more cells first (they take longest)."""
+    groups: Dict[Tuple, List[Cell]] = {}
+    for cell in cells:
+        groups.setdefault(cell[:3], []).append(cell)
+    return sorted(groups.values(), key=len, reverse=True)
 
 
 def run_grid(cells: Sequence[Cell], work_dir: str,
@@ -162,9 +186,46 @@ class Runner:
         return path
 
     def __call__(self, cell: Cell) -> Dict:
-        if cell[3] == 'stage12':
-            return self.stage12(cell)
-        return self.full(cell)
+        return getattr(self, cell[3])(cell)
+
+    def stage12_result(self, cell: Cell) -> Dict:
+        with open(cell_path(self.work_dir, cell[:3] + ('stage12', ))) as f:
+            return json.load(f)
+
+    def deeplab(self, layout, label_dir: str, work_dir: str, seed: int,
+                pred_dir: Optional[str] = None) -> Dict:
+        """DeepLab-v3+ on ``label_dir``'s labels, validated every
+        ``val_every`` iterations; with ``pred_dir``, its val predictions
+        are written there (PNG) for the per-class analysis."""
+        from mmengine.runner import Runner as MMRunner
+
+        from hfpl_mm.apis.pipeline import load_config
+        from hfpl_mm.utils.config import (iter_schedule_options,
+                                          merge_cfg_options)
+        seg_cfg = load_config(
+            osp.join(REPO, SEG_CFG), work_dir,
+            dict(layout.stage3_options(label_dir), randomness=dict(seed=seed)),
+            None)
+        merge_cfg_options(
+            seg_cfg,
+            iter_schedule_options(seg_cfg, self.s['seg_iters'],
+                                  val_interval=self.s['val_every']))
+        runner = MMRunner.from_cfg(seg_cfg)
+        runner.train()
+        hub = runner.message_hub
+        curve = [float(v) for v in hub.get_scalar('val/mIoU').data[0]]
+        contour = [float(v) for v in hub.get_scalar('val/contour/F').data[0]]
+        if pred_dir is not None:
+            write_predictions(runner, pred_dir)
+        return dict(
+            seg_miou=curve[-1],
+            seg_contour_f=contour[-1],
+            seg_miou_best=max(curve),
+            curve_iters=[
+                min(self.s['val_every'] * (k + 1), self.s['seg_iters'])
+                for k in range(len(curve))
+            ],
+            curve_miou=curve)
 
     def stage12(self, cell: Cell) -> Dict:
         from hfpl_mm.apis.evaluate import evaluate_label_dirs
@@ -188,10 +249,14 @@ class Runner:
         fixed = evaluate_label_dirs(fixed_dir, layout.gt_dir,
                                     len(meta['classes']),
                                     count_absent=COUNT_ABSENT)
+        labels = evaluate_label_dirs(res['label_dir'], layout.gt_dir,
+                                     len(meta['classes']),
+                                     count_absent=COUNT_ABSENT)
         return dict(
             cam_miou_best=res['best_miou'],
             best_threshold=res['best_threshold'],
             cam_miou_fixed=fixed['mIoU'] * 100,
+            labels=label_stats(labels),
             contour_f=res['contour_f'],
             contour_p=res['contour_p'],
             contour_r=res['contour_r'],
@@ -200,20 +265,15 @@ class Runner:
             label_dir=res['label_dir'])
 
     def full(self, cell: Cell) -> Dict:
-        from mmengine.runner import Runner as MMRunner
-
+        """AffinityNet on the stage-1+2 CAMs, random walk, DeepLab."""
         from hfpl_mm.apis import (init_model, make_affinity_labels,
                                   refine_with_random_walk,
                                   resolve_dataset_meta)
         from hfpl_mm.apis.evaluate import evaluate_label_dirs
         from hfpl_mm.apis.pipeline import (COUNT_ABSENT, DataLayout,
                                            load_config, train)
-        from hfpl_mm.utils.config import (iter_schedule_options,
-                                          merge_cfg_options)
         preset, seed, variant, _ = cell
-        with open(cell_path(self.work_dir,
-                            (preset, seed, variant, 'stage12'))) as f:
-            s12 = json.load(f)
+        s12 = self.stage12_result(cell)
         out = self.cell_dir(cell)
         root = self.data_root(preset, seed)
         layout = DataLayout(root, out)
@@ -233,33 +293,88 @@ class Runner:
         meta = resolve_dataset_meta(model, config=aff_cfg)
         refine_with_random_walk(model, s12['cam_dir'], img_dir, rw_dir,
                                 meta['palette'])
-        rw = evaluate_label_dirs(rw_dir, layout.gt_dir, len(meta['classes']),
+        del model
+        num_classes = len(meta['classes'])
+        rw = evaluate_label_dirs(rw_dir, layout.gt_dir, num_classes,
                                  count_absent=COUNT_ABSENT)
-        seg_cfg = load_config(
-            osp.join(REPO, SEG_CFG), osp.join(out, 'seg'),
-            dict(layout.stage3_options(rw_dir), randomness=dict(seed=seed)),
-            None)
-        merge_cfg_options(
-            seg_cfg,
-            iter_schedule_options(seg_cfg, self.s['seg_iters'],
-                                  val_interval=self.s['val_every']))
-        runner = MMRunner.from_cfg(seg_cfg)
-        runner.train()
-        hub = runner.message_hub
-        curve = [float(v) for v in hub.get_scalar('val/mIoU').data[0]]
-        contour = [float(v) for v in hub.get_scalar('val/contour/F').data[0]]
-        iters = [
-            min(self.s['val_every'] * (k + 1), self.s['seg_iters'])
-            for k in range(len(curve))
-        ]
+        pred_dir = osp.join(out, 'seg_val_pred')
+        seg = self.deeplab(layout, rw_dir, osp.join(out, 'seg'), seed,
+                           pred_dir)
+        val = evaluate_label_dirs(pred_dir, layout.gt_dir, num_classes,
+                                  count_absent=COUNT_ABSENT)
         return dict(
+            seg,
             rw_miou=rw['mIoU'] * 100,
             rw_contour_f=rw['contour_f'] * 100,
-            seg_miou=curve[-1],
-            seg_contour_f=contour[-1],
-            seg_miou_best=max(curve),
-            curve_iters=iters,
-            curve_miou=curve)
+            rw_labels=label_stats(rw),
+            seg_val=label_stats(val))
+
+    def thresholds(self, cell: Cell) -> Dict:
+        """DeepLab on the stage-2 labels (no random walk) at the sweep's
+        best threshold and 0.1 either side: which label set trains the best
+        segmentation model, and what the random walk adds."""
+        from hfpl_mm.apis import resolve_dataset_meta
+        from hfpl_mm.apis.evaluate import evaluate_label_dirs
+        from hfpl_mm.apis.pipeline import (COUNT_ABSENT, DataLayout,
+                                           write_threshold_labels)
+        preset, seed, variant, _ = cell
+        s12 = self.stage12_result(cell)
+        out = self.cell_dir(cell)
+        layout = DataLayout(self.data_root(preset, seed), out)
+        meta = resolve_dataset_meta(None, config=osp.join(REPO, SEG_CFG))
+        best = s12['best_threshold']
+        rows = []
+        for t in (best - 0.1, best, best + 0.1):
+            t = round(min(max(t, 0.0), 0.99), 2)
+            label_dir = osp.join(out, f't{t:.2f}', 'labels')
+            write_threshold_labels(s12['cam_dir'], label_dir, t,
+                                   meta['palette'])
+            labels = evaluate_label_dirs(label_dir, layout.gt_dir,
+                                         len(meta['classes']),
+                                         count_absent=COUNT_ABSENT)
+            seg = self.deeplab(layout, label_dir,
+                               osp.join(out, f't{t:.2f}', 'seg'), seed)
+            rows.append(dict(threshold=t, labels=label_stats(labels),
+                             seg_miou=seg['seg_miou'],
+                             seg_miou_best=seg['seg_miou_best'],
+                             curve_miou=seg['curve_miou']))
+        return dict(best_threshold=best, rows=rows)
+
+
+def label_stats(ev: Dict) -> Dict:
+    """The analysis numbers of one :func:`evaluate_label_dirs` result:
+    mIoU, per-class IoU, background precision / recall and contour F, in
+    percent (NaN for classes absent from both, as JSON null)."""
+
+    def pct(x):
+        return [None if np.isnan(v) else float(v) * 100 for v in x]
+
+    return dict(
+        miou=float(ev['mIoU']) * 100,
+        iou=pct(ev['iou']),
+        bg_precision=float(ev['precision'][0]) * 100,
+        bg_recall=float(ev['recall'][0]) * 100,
+        contour_f=float(ev['contour_f']) * 100)
+
+
+def write_predictions(runner, pred_dir: str) -> None:
+    """The trained model's val predictions as PNGs named by image stem
+    (written through a temporary folder, then renamed)."""
+    import torch
+    from PIL import Image
+    tmp = pred_dir + '.tmp'
+    if osp.isdir(tmp):
+        shutil.rmtree(tmp)
+    os.makedirs(tmp)
+    model = runner.model
+    model.eval()
+    with torch.no_grad():
+        for data in runner.val_dataloader:
+            for res in model.test_step(data):
+                stem = osp.splitext(osp.basename(res.img_path))[0]
+                pred = res.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
+                Image.fromarray(pred).save(osp.join(tmp, stem + '.png'))
+    os.replace(tmp, pred_dir)
 
 
 def mean_std(values: List[float]) -> str:
@@ -380,11 +495,142 @@ def write_report(results: Dict[Cell, Dict], cells: Sequence[Cell],
             path = save_figure(
                 fig, osp.join(work_dir, f'stage3_curves_{preset}.png'))
             lines += [f'![stage-3 curves]({osp.basename(path)})', '']
+        lines += analysis_lines(results, preset, seeds, variants)
     text = '\n'.join(lines) + '\n'
     path = osp.join(work_dir, 'ablation.md')
     with atomic_write(path) as tmp, open(tmp, 'w') as f:
         f.write(text)
     return text
+
+
+def _run_chain(work_dir: str, settings: dict, chain: List[Cell],
+               threads: int) -> Dict[Cell, Dict]:
+    """One chain in a worker process (``--jobs``)."""
+    import torch
+    torch.set_num_threads(threads)
+    return run_grid(chain, work_dir, Runner(work_dir, settings))
+
+
+def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
+                 jobs: int) -> Tuple[Dict[Cell, Dict], List[Tuple]]:
+    """:func:`run_grid` over ``jobs`` processes (spawned, so each may use
+    CUDA), one :func:`chains` chain per task; a progress line per finished
+    chain with the ETA. Cells already on disk are read, not recomputed; the
+    datasets are rendered first, once. A chain that fails is reported and
+    the others go on (its finished cells are kept; a rerun redoes the
+    rest). Returns the results and the failed chains' (preset, seed,
+    variant)."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    runner = Runner(work_dir, settings)
+    for preset, seed in sorted({c[:2] for c in cells}):
+        runner.data_root(preset, seed)
+    todo = chains(cells)
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    results: Dict[Cell, Dict] = {}
+    failed = []
+    t0 = time.time()
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
+        futures = {
+            ex.submit(_run_chain, work_dir, settings, chain, threads): chain
+            for chain in todo
+        }
+        for k, fut in enumerate(as_completed(futures)):
+            chain = futures[fut]
+            try:
+                results.update(fut.result())
+            except Exception as e:  # reported; the other chains go on
+                failed.append(chain[0][:3])
+                log(f'chain {" ".join(map(str, chain[0][:3]))} failed: '
+                    f'{type(e).__name__}: {e}')
+            spent = time.time() - t0
+            left = spent / (k + 1) * (len(todo) - k - 1)
+            log(f'{k + 1}/{len(todo)} chains done in {spent / 60:.1f} min, '
+                f'ETA {left / 60:.0f} min')
+    return results, failed
+
+
+def _mean(values) -> float:
+    values = [v for v in values if v is not None]
+    return float(np.mean(values)) if values else float('nan')
+
+
+def analysis_lines(results: Dict[Cell, Dict], preset: str,
+                   seeds: Sequence[int], variants: Sequence[str]) -> List[str]:
+    """The stage-3 gap analysis of one preset: label quality along the
+    pipeline (stage-2 labels, random-walk labels, stage-3 predictions on
+    val) with background precision / recall, per-class IoU, and DeepLab on
+    the stage-2 labels at three thresholds (mean over the seeds that have
+    the cells)."""
+    lines = []
+    full = [v for v in variants
+            if any((preset, s, v, 'full') in results for s in seeds)]
+    if full:
+        lines += [f'## {preset} preset: where the labels gain or lose', '',
+                  'Mean over seeds; labels on train, predictions on val; '
+                  'bg P / R = background precision / recall (%).', '',
+                  '| variant | labels | mIoU | bg P | bg R | contour F |',
+                  '|---|---|---|---|---|---|']
+        stages = (('stage12', 'labels', 'stage-2 labels (best t)'),
+                  ('full', 'rw_labels', 'random-walk labels'),
+                  ('full', 'seg_val', 'stage-3 predictions (val)'))
+        for v in full:
+            for kind, key, name in stages:
+                rs = [results[(preset, s, v, kind)][key] for s in seeds
+                      if (preset, s, v, 'full') in results]
+                lines.append(f'| {v} | {name} | ' + ' | '.join(
+                    f'{_mean([r[k] for r in rs]):.2f}'
+                    for k in ('miou', 'bg_precision', 'bg_recall',
+                              'contour_f')) + ' |')
+        lines.append('')
+        from mmseg.datasets import PascalVOCDataset
+        names = PascalVOCDataset.METAINFO['classes']
+        head = [(v, name) for v in full for _, _, name in stages]
+        lines += ['Per-class IoU (%), mean over seeds:', '',
+                  '| class | ' + ' | '.join(f'{v}: {n}' for v, n in head) +
+                  ' |', '|---' * (len(head) + 1) + '|']
+        per = {}
+        for v in full:
+            for kind, key, name in stages:
+                rs = [results[(preset, s, v, kind)][key]['iou']
+                      for s in seeds if (preset, s, v, 'full') in results]
+                per[(v, name)] = [_mean(col) for col in zip(*rs)]
+        for c, cname in enumerate(names):
+            row = [per[h][c] for h in head]
+            if all(np.isnan(x) for x in row):
+                continue
+            lines.append(f'| {cname} | ' + ' | '.join(
+                '-' if np.isnan(x) else f'{x:.1f}' for x in row) + ' |')
+        lines.append('')
+    rows = [(s, v, results[(preset, s, v, 'thresholds')]) for s in seeds
+            for v in variants if (preset, s, v, 'thresholds') in results]
+    if rows:
+        lines += [f'## {preset} preset: which labels train DeepLab best', '',
+                  'DeepLab-v3+ on the stage-2 labels at the sweep\'s best '
+                  'threshold and 0.1 either side (no random walk), next to '
+                  'the full pipeline\'s random-walk labels (same seed).', '',
+                  '| seed | variant | labels | labels mIoU | bg P | bg R | '
+                  'DeepLab mIoU (last) | DeepLab mIoU (best) |',
+                  '|---|---|---|---|---|---|---|---|']
+        for s, v, r in rows:
+            for row in r['rows']:
+                best = ' (best)' if abs(
+                    row['threshold'] - r['best_threshold']) < 1e-6 else ''
+                lab = row['labels']
+                lines.append(
+                    f'| {s} | {v} | t = {row["threshold"]:.2f}{best} | '
+                    f'{lab["miou"]:.2f} | {lab["bg_precision"]:.1f} | '
+                    f'{lab["bg_recall"]:.1f} | {row["seg_miou"]:.2f} | '
+                    f'{row["seg_miou_best"]:.2f} |')
+            f = results.get((preset, s, v, 'full'))
+            if f:
+                lab = f['rw_labels']
+                lines.append(
+                    f'| {s} | {v} | random walk | {lab["miou"]:.2f} | '
+                    f'{lab["bg_precision"]:.1f} | {lab["bg_recall"]:.1f} | '
+                    f'{f["seg_miou"]:.2f} | {f["seg_miou_best"]:.2f} |')
+        lines.append('')
+    return lines
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -402,9 +648,19 @@ def build_parser() -> argparse.ArgumentParser:
                    default=list(FULL_VARIANTS),
                    help='variants that also run AffinityNet, random walk '
                    'and DeepLab (only those also in --variants)')
+    p.add_argument('--threshold-seeds', nargs='*', type=int, default=None,
+                   help='seeds whose --full-variants also train DeepLab on '
+                   'the stage-2 labels (no random walk) at the best '
+                   'threshold and 0.1 either side (the thresholds cells); '
+                   'default: 0, none with --quick')
+    p.add_argument('--jobs', type=int, default=1,
+                   help='cells run in this many processes (one '
+                   '(preset, seed, variant) chain each; for a GPU machine '
+                   'with many cores)')
     p.add_argument('--quick', action='store_true',
-                   help='64 / 24 images, 150 stage-1, 100 AffinityNet and '
-                   '300 DeepLab iterations, one scale (a smoke run)')
+                   help='32 / 16 images, 60 stage-1, 40 AffinityNet and '
+                   '100 DeepLab iterations, one scale, no thresholds cells: '
+                   'a smoke run of the machinery (its numbers mean nothing)')
     p.add_argument('--work-dir', default='work_dirs/ablation',
                    help='cells, runs, data and the report')
     return p
@@ -426,13 +682,25 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     else:
         with open(stamp, 'w') as f:
             json.dump(name, f)
+    threshold_seeds = args.threshold_seeds
+    if threshold_seeds is None:
+        threshold_seeds = [] if args.quick else [0]
     cells = plan_cells(args.presets, args.seeds, args.variants,
-                       [v for v in args.full_variants if v in args.variants])
+                       [v for v in args.full_variants if v in args.variants],
+                       threshold_seeds)
     t0 = time.time()
-    results = run_grid(cells, work_dir, Runner(work_dir, settings))
-    print(write_report(results, cells, work_dir, settings))
+    failed = []
+    if args.jobs > 1:
+        results, failed = run_parallel(cells, work_dir, settings, args.jobs)
+    else:
+        results = run_grid(cells, work_dir, Runner(work_dir, settings))
+    print(write_report(results, [c for c in cells if c in results],
+                       work_dir, settings))
     log(f'done in {(time.time() - t0) / 60:.1f} min; report: '
         f'{osp.join(work_dir, "ablation.md")}')
+    if failed:
+        raise SystemExit(f'{len(failed)} chains failed: {failed}; rerun to '
+                         'redo them (finished cells are kept)')
 
 
 if __name__ == '__main__':

@@ -12,16 +12,30 @@ ablation = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ablation)
 
 
+def stats(miou, bg_p=80.0, bg_r=70.0):
+    # label_stats of 21 classes: background, aeroplane (1), cat (8) occur
+    iou = [None] * 21
+    iou[0], iou[1], iou[8] = miou + 20, miou, miou - 20
+    return dict(miou=miou, iou=iou, bg_precision=bg_p, bg_recall=bg_r,
+                contour_f=miou / 2)
+
+
 def fake_result(cell):
     preset, seed, variant, kind = cell
     base = 50 + seed + (5 if variant == 'hfpl' else 0)
     if kind == 'stage12':
         return dict(cam_miou_best=base, cam_miou_fixed=base - 1,
                     contour_f=base / 2, contour_p=1.0, contour_r=2.0,
-                    best_threshold=0.3, mious=[base])
+                    best_threshold=0.3, mious=[base], labels=stats(base))
+    if kind == 'thresholds':
+        return dict(best_threshold=0.3, rows=[
+            dict(threshold=t, labels=stats(base - 1, bg_p=100 * t),
+                 seg_miou=base - 20 + 10 * t, seg_miou_best=base - 19,
+                 curve_miou=[1.0]) for t in (0.2, 0.3, 0.4)])
     return dict(rw_miou=base + 1, rw_contour_f=3.0, seg_miou=base - 10,
                 seg_miou_best=base - 9, seg_contour_f=4.0,
-                curve_iters=[1, 2], curve_miou=[base - 12, base - 10])
+                curve_iters=[1, 2], curve_miou=[base - 12, base - 10],
+                rw_labels=stats(base + 1), seg_val=stats(base - 10, 90, 60))
 
 
 def test_plan_puts_full_cells_after_their_stage12_cell():
@@ -85,3 +99,49 @@ def test_report_mean_and_std_over_seeds(tmp_path):
     for name in ('bars_default.png', 'stage3_curves_default.png',
                  'ablation.md'):
         assert (tmp_path / name).is_file()
+
+
+def test_thresholds_cells_and_chains():
+    cells = ablation.plan_cells(['hard'], [0, 1], ['baseline', 'fsl'],
+                                ['baseline'], threshold_seeds=[1])
+    assert ('hard', 1, 'baseline', 'thresholds') in cells
+    assert ('hard', 0, 'baseline', 'thresholds') not in cells
+    groups = ablation.chains(cells)
+    # one chain per (preset, seed, variant), stage12 first, longest first
+    assert groups[0] == [('hard', 1, 'baseline', 'stage12'),
+                         ('hard', 1, 'baseline', 'full'),
+                         ('hard', 1, 'baseline', 'thresholds')]
+    assert sorted(map(len, groups)) == [1, 1, 2, 3]
+    assert sorted(c for g in groups for c in g) == sorted(cells)
+
+
+def test_label_stats_from_an_evaluation():
+    import numpy as np
+    ev = dict(mIoU=0.5, iou=np.array([0.9, np.nan, 0.1]),
+              precision=np.array([0.8, 0.5, 0.5]),
+              recall=np.array([0.6, 0.5, 0.5]), contour_f=0.25)
+    assert ablation.label_stats(ev) == dict(
+        miou=50.0, iou=[90.0, None, 10.0], bg_precision=80.0,
+        bg_recall=60.0, contour_f=25.0)
+
+
+def test_report_analysis_tables(tmp_path):
+    cells = ablation.plan_cells(['default'], [0, 1], ['baseline', 'hfpl'],
+                                ['baseline', 'hfpl'], threshold_seeds=[0])
+    results = {c: fake_result(c) for c in cells}
+    text = ablation.write_report(results, cells, str(tmp_path),
+                                 ablation.SETTINGS['quick'])
+    # label quality along the pipeline, mean over seeds 0 and 1:
+    # hfpl stage-2 labels 55.5, random walk 56.5, stage 3 45.5 (bg 90 / 60)
+    assert ('| hfpl | stage-2 labels (best t) | 55.50 | 80.00 | 70.00 | '
+            '27.75 |') in text
+    assert '| hfpl | random-walk labels | 56.50 |' in text
+    assert ('| hfpl | stage-3 predictions (val) | 45.50 | 90.00 | 60.00 |'
+            in text)
+    # per-class IoU: only classes that occur, named
+    assert '| aeroplane | 50.5 | 51.5 | 40.5 | 55.5 | 56.5 | 45.5 |' in text
+    assert '| cat |' in text and '| dog |' not in text
+    # DeepLab on the thresholded labels, next to the random-walk labels
+    assert '| 0 | hfpl | t = 0.30 (best) | 54.00 | 30.0 | 70.0 | 38.00 |' \
+        in text
+    assert '| 0 | hfpl | random walk | 56.00 | 80.0 | 70.0 | 45.00 |' in text
