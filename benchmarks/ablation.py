@@ -78,8 +78,11 @@ SETTINGS = {
     'full': dict(num_train=240, num_val=60, iters1=400, aff_iters=300,
                  seg_iters=1500, val_every=250, scales=(1.0, 0.5, 1.5),
                  flip=True),
+    # quick: data loaded in the main process (32 images are 4 batches: the
+    # loader would start its worker processes again every 4 iterations)
     'quick': dict(num_train=32, num_val=16, iters1=60, aff_iters=40,
-                  seg_iters=100, val_every=50, scales=(1.0, ), flip=False),
+                  seg_iters=100, val_every=50, scales=(1.0, ), flip=False,
+                  num_workers=0),
 }
 
 Cell = Tuple[str, int, str, str]  # preset, seed, variant, kind
@@ -125,20 +128,26 @@ def chains(cells: Sequence[Cell]) -> List[List[Cell]]:
     return sorted(groups.values(), key=len, reverse=True)
 
 
+def read_cells(cells: Sequence[Cell], work_dir: str) -> Dict[Cell, Dict]:
+    """The results of the cells finished on disk."""
+    results = {}
+    for cell in cells:
+        path = cell_path(work_dir, cell)
+        if osp.isfile(path):
+            with open(path) as f:
+                results[cell] = json.load(f)
+    return results
+
+
 def run_grid(cells: Sequence[Cell], work_dir: str,
              compute: Callable[[Cell], Dict]) -> Dict[Cell, Dict]:
     """Results of every cell: read from disk when finished before,
     computed (and written atomically) otherwise, with a progress line and
     an ETA from the cells computed in this run."""
     from hfpl_mm.utils.atomic import atomic_write
-    results, spent, todo = {}, [], []
-    for cell in cells:
-        path = cell_path(work_dir, cell)
-        if osp.isfile(path):
-            with open(path) as f:
-                results[cell] = json.load(f)
-        else:
-            todo.append(cell)
+    results = read_cells(cells, work_dir)
+    spent = []
+    todo = [c for c in cells if c not in results]
     if len(todo) < len(cells):
         log(f'{len(cells) - len(todo)} of {len(cells)} cells on disk, '
             'not recomputed')
@@ -188,6 +197,22 @@ class Runner:
     def __call__(self, cell: Cell) -> Dict:
         return getattr(self, cell[3])(cell)
 
+    def loaders(self, cfg):
+        """The settings' ``num_workers`` (if any) for every dataloader of
+        ``cfg`` (changed in place and returned)."""
+        from hfpl_mm.utils.config import merge_cfg_options
+        n = self.s.get('num_workers')
+        if n is None:
+            return cfg
+        for k in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+            if cfg.get(k):
+                # mmengine keeps workers alive by default; that needs some
+                merge_cfg_options(cfg, {
+                    f'{k}.num_workers': n,
+                    f'{k}.persistent_workers': n > 0
+                })
+        return cfg
+
     def stage12_result(self, cell: Cell) -> Dict:
         with open(cell_path(self.work_dir, cell[:3] + ('stage12', ))) as f:
             return json.load(f)
@@ -210,7 +235,7 @@ class Runner:
             seg_cfg,
             iter_schedule_options(seg_cfg, self.s['seg_iters'],
                                   val_interval=self.s['val_every']))
-        runner = MMRunner.from_cfg(seg_cfg)
+        runner = MMRunner.from_cfg(self.loaders(seg_cfg))
         runner.train()
         hub = runner.message_hub
         curve = [float(v) for v in hub.get_scalar('val/mIoU').data[0]]
@@ -239,7 +264,7 @@ class Runner:
         cfg = load_config(osp.join(REPO, config), osp.join(out, 'train'),
                           dict(layout.stage1_options(), randomness=dict(
                               seed=seed), **opts), self.s['iters1'])
-        ckpt = train(cfg)
+        ckpt = train(self.loaders(cfg))
         res, meta = stage2(cfg, ckpt, layout, osp.join(out, 'pseudo'),
                            self.s['scales'], self.s['flip'])
         # the labels at the fixed threshold, for the fixed-threshold mIoU
@@ -287,7 +312,7 @@ class Runner:
                 'train_dataloader.dataset.data_prefix.seg_map_path': aff_dir,
                 'randomness': dict(seed=seed),
             }, self.s['aff_iters'])
-        aff_ckpt = train(aff_cfg)
+        aff_ckpt = train(self.loaders(aff_cfg))
         model = init_model(aff_cfg, aff_ckpt)
         rw_dir = osp.join(out, 'rw_labels')
         meta = resolve_dataset_meta(model, config=aff_cfg)
@@ -408,9 +433,13 @@ def save_figure(fig, path: str) -> str:
     return path
 
 
-def write_report(results: Dict[Cell, Dict], cells: Sequence[Cell],
-                 work_dir: str, settings: dict) -> str:
-    """Markdown tables (mean ± std over seeds, and per seed) and plots."""
+def write_report(results: Dict[Cell, Dict],
+                 cells: Sequence[Cell],
+                 work_dir: str,
+                 settings: dict,
+                 planned: Optional[int] = None) -> str:
+    """Markdown tables (mean ± std over seeds, and per seed) and plots of
+    the finished ``cells``; ``planned``: the grid's size, when larger."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -429,6 +458,11 @@ def write_report(results: Dict[Cell, Dict], cells: Sequence[Cell],
         f'(validated every {settings["val_every"]}). Compute of the cells: '
         f'{total / 60:.0f} min.', ''
     ]
+    if planned is not None and planned > len(cells):
+        lines += [
+            f'Partial: {len(cells)} of the {planned} planned cells are '
+            'finished; the same command continues the grid.', ''
+        ]
     for preset in presets:
         for kind, columns in (('stage12', STAGE12_COLUMNS),
                               ('full', FULL_COLUMNS)):
@@ -661,6 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='32 / 16 images, 60 stage-1, 40 AffinityNet and '
                    '100 DeepLab iterations, one scale, no thresholds cells: '
                    'a smoke run of the machinery (its numbers mean nothing)')
+    p.add_argument('--report-only', action='store_true',
+                   help='write the report of the cells finished on disk, '
+                   'computing nothing')
     p.add_argument('--work-dir', default='work_dirs/ablation',
                    help='cells, runs, data and the report')
     return p
@@ -690,12 +727,16 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                        threshold_seeds)
     t0 = time.time()
     failed = []
-    if args.jobs > 1:
+    if args.report_only:
+        results = read_cells(cells, work_dir)
+        if not results:
+            raise SystemExit(f'no finished cells of this grid in {work_dir}')
+    elif args.jobs > 1:
         results, failed = run_parallel(cells, work_dir, settings, args.jobs)
     else:
         results = run_grid(cells, work_dir, Runner(work_dir, settings))
     print(write_report(results, [c for c in cells if c in results],
-                       work_dir, settings))
+                       work_dir, settings, len(cells)))
     log(f'done in {(time.time() - t0) / 60:.1f} min; report: '
         f'{osp.join(work_dir, "ablation.md")}')
     if failed:

@@ -1,6 +1,7 @@
 """benchmarks/ablation.py: the grid, resuming a killed run, the report."""
 import importlib.util
 import json
+import os
 import os.path as osp
 
 import pytest
@@ -145,3 +146,28 @@ def test_report_analysis_tables(tmp_path):
     assert '| 0 | hfpl | t = 0.30 (best) | 54.00 | 30.0 | 70.0 | 38.00 |' \
         in text
     assert '| 0 | hfpl | random walk | 56.00 | 80.0 | 70.0 | 45.00 |' in text
+
+
+def test_report_only_reads_the_finished_cells(tmp_path, monkeypatch):
+    from hfpl_mm.utils.atomic import atomic_write
+    cell = ('default', 0, 'baseline', 'stage12')
+    path = ablation.cell_path(str(tmp_path), cell)
+    os.makedirs(osp.dirname(path))
+    with atomic_write(path) as tmp, open(tmp, 'w') as f:
+        json.dump(dict(fake_result(cell), seconds=120), f)
+
+    def no_compute(*args, **kwargs):
+        raise AssertionError('--report-only computed a cell')
+
+    monkeypatch.setattr(ablation, 'run_grid', no_compute)
+    monkeypatch.setattr(ablation, 'run_parallel', no_compute)
+    args = ['--quick', '--work-dir', str(tmp_path), '--presets', 'default',
+            '--seeds', '0', '--variants', 'baseline']
+    ablation.main(args + ['--report-only'])
+    text = (tmp_path / 'ablation.md').read_text()
+    # baseline: its stage12 cell is on disk, its full cell is not
+    assert 'Partial: 1 of the 2 planned cells are finished' in text
+    assert '| baseline | 0 | 50.00 | 49.00 |' in text
+    with pytest.raises(SystemExit, match='no finished cells'):
+        ablation.main(['--quick', '--work-dir', str(tmp_path), '--presets',
+                       'hard', '--report-only'])
