@@ -96,6 +96,7 @@ def test_report_mean_and_std_over_seeds(tmp_path):
     assert '| hfpl | 56.00 ± 1.00 |' in text
     assert '| baseline | 51.00 ± 1.00 |' in text
     assert 'Compute of the cells: 12 min.' in text
+    assert 'upper end' not in text  # best t 0.3 lies inside the sweep
     assert '| hfpl | 2 | 57.00 |' in text
     for name in ('bars_default.png', 'stage3_curves_default.png',
                  'ablation.md'):
@@ -167,7 +168,16 @@ def test_report_only_reads_the_finished_cells(tmp_path, monkeypatch):
     text = (tmp_path / 'ablation.md').read_text()
     # baseline: its stage12 cell is on disk, its full cell is not
     assert 'Partial: 1 of the 2 planned cells are finished' in text
-    assert '| baseline | 0 | 50.00 | 49.00 |' in text
+    assert '| baseline | 0 | 50.00 | 0.30 | 49.00 |' in text
     with pytest.raises(SystemExit, match='no finished cells'):
         ablation.main(['--quick', '--work-dir', str(tmp_path), '--presets',
                        'hard', '--report-only'])
+
+
+def test_report_flags_a_best_threshold_at_the_sweeps_end(tmp_path):
+    cells = ablation.plan_cells(['hard'], [0], ['hfpl-multinomial'], [])
+    res = dict(fake_result(cells[0]), best_threshold=0.59)
+    text = ablation.write_report({cells[0]: res}, cells, str(tmp_path),
+                                 ablation.SETTINGS['quick'])
+    assert ('Best threshold at the upper end of the reference\'s sweep '
+            '(0.59) for hfpl-multinomial') in text
