@@ -383,23 +383,23 @@ def label_stats(ev: Dict) -> Dict:
 
 
 def write_predictions(runner, pred_dir: str) -> None:
-    """The trained model's val predictions as PNGs named by image stem
-    (written through a temporary folder, then renamed)."""
+    """The trained model's val predictions as palette PNGs named by image
+    stem, each written atomically (:func:`save_png_atomic`, as every label
+    folder of the package); the cell's folder is redone whole on a rerun."""
     import torch
-    from PIL import Image
-    tmp = pred_dir + '.tmp'
-    if osp.isdir(tmp):
-        shutil.rmtree(tmp)
-    os.makedirs(tmp)
+
+    from hfpl_mm.apis.pseudo_labels import palette_bytes, save_png_atomic
+    loader = runner.val_dataloader
+    palette = palette_bytes(loader.dataset.metainfo['palette'])
+    os.makedirs(pred_dir, exist_ok=True)
     model = runner.model
     model.eval()
     with torch.no_grad():
-        for data in runner.val_dataloader:
+        for data in loader:
             for res in model.test_step(data):
                 stem = osp.splitext(osp.basename(res.img_path))[0]
-                pred = res.pred_sem_seg.data[0].cpu().numpy().astype(np.uint8)
-                Image.fromarray(pred).save(osp.join(tmp, stem + '.png'))
-    os.replace(tmp, pred_dir)
+                save_png_atomic(res.pred_sem_seg.data[0].cpu().numpy(),
+                                osp.join(pred_dir, stem + '.png'), palette)
 
 
 def mean_std(values: List[float]) -> str:
