@@ -98,18 +98,25 @@ def sampling_distribution(logits: Tensor,
         Tensor: Float32 weights of shape (N, C, H*W), each row strictly
         positive when ``eps > 0``.
     """
+    probs = _posterior_probs(logits.detach(), posterior)
+    return probs + eps
+
+
+def _posterior_probs(logits: Tensor, posterior: str) -> Tensor:
+    """Checked float32 posterior of ``logits`` (N, C, H, W) as (N, C, H*W):
+    sigmoid (binomial) or softmax over the channels (multinomial); keeps
+    the graph when ``logits`` has one."""
     if posterior not in POSTERIORS:
         raise ValueError(f'posterior must be one of {POSTERIORS}, '
                          f'got {posterior!r}')
     if logits.dim() != 4:
         raise ValueError('importance sampling expects logits of shape '
                          f'(N, C, H, W), got {tuple(logits.shape)}')
-    x = logits.detach().float().flatten(2)
-    if not torch.isfinite(x).all():
+    x = logits.float().flatten(2)
+    if not torch.isfinite(x.detach()).all():
         raise ValueError('importance sampling got non-finite logits '
                          '(NaN or Inf); check the learning rate / AMP scale')
-    probs = x.sigmoid() if posterior == 'binomial' else x.softmax(dim=1)
-    return probs + eps
+    return x.sigmoid() if posterior == 'binomial' else x.softmax(dim=1)
 
 
 def importance_sample(logits: Tensor,
@@ -148,7 +155,12 @@ def importance_sample(logits: Tensor,
     if num_samples < 1:
         raise ValueError(f'num_samples must be >= 1, got {num_samples}')
     n, c = logits.shape[:2]
-    weights = sampling_distribution(logits, posterior, eps)
+    if posterior == 'multinomial':
+        # one softmax serves both the draw (detached) and the gather
+        probs = _posterior_probs(logits, posterior)
+        weights = probs.detach() + eps
+    else:
+        weights = sampling_distribution(logits, posterior, eps)
     if eps <= 0:
         # rows that sum to zero (possible only without eps) fall back to
         # uniform instead of making torch.multinomial raise
@@ -161,5 +173,4 @@ def importance_sample(logits: Tensor,
         generator=generator).view(n, c, num_samples)
     if posterior == 'binomial':
         return logits.flatten(2).gather(2, idx), idx
-    probs = logits.float().flatten(2).softmax(dim=1)
     return probs_to_logits(probs.gather(2, idx), prob_eps), idx

@@ -87,6 +87,26 @@ def test_gathered_logits_and_gradient_only_at_samples():
     assert torch.equal(logits.grad != 0, hit > 0)
 
 
+def test_multinomial_gradient_through_softmax_at_samples_only():
+    # the predecessor's form: gathered softmax probabilities -> logits; the
+    # gradient reaches every channel of a drawn pixel (softmax couples them)
+    # and no other pixel, and equals the float64 chain written out
+    g = torch.Generator().manual_seed(3)
+    logits = torch.randn(2, 3, 4, 4, generator=g, requires_grad=True)
+    samples, idx = importance_sample(
+        logits, 5, 'multinomial', generator=torch.Generator().manual_seed(0))
+    samples.sum().backward()
+    x = logits.detach().double().requires_grad_()
+    p = x.flatten(2).softmax(1).gather(2, idx)
+    e = 1e-3
+    ((p * (1 - e) + e).log() - (1 - p * (1 - e)).log()).sum().backward()
+    torch.testing.assert_close(
+        logits.grad.double(), x.grad, rtol=1e-5, atol=1e-6)
+    drawn = torch.zeros(2, 16).scatter_(1, idx.flatten(1), 1.0) > 0
+    assert torch.equal((logits.grad != 0).any(1).flatten(1), drawn)
+    assert torch.equal((logits.grad != 0).all(1).flatten(1), drawn)
+
+
 def test_bad_input_errors():
     with pytest.raises(ValueError, match='non-finite'):
         importance_sample(torch.full((1, 1, 2, 2), float('nan')))
