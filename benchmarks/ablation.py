@@ -33,7 +33,8 @@ and set the thresholded labels' DeepLab next to the random walk's.
 Every finished cell is kept as ``<work-dir>/cells/<preset>/seed<k>/
 <variant>/<kind>.json`` (written atomically); a rerun skips those and redoes
 only unfinished cells, so a killed run continues where it stopped. A
-progress line per cell gives its ETA. ``--jobs N`` runs the cells in N
+progress line per cell gives its ETA (each cell still to run counted at the
+mean time of the finished cells of its kind). ``--jobs N`` runs the cells in N
 processes (one (preset, seed, variant) chain each). The report goes to
 ``<work-dir>/ablation.md`` with ``bars_<preset>.png`` (mean and standard
 deviation over seeds) and ``stage3_curves_<preset>.png``.
@@ -139,28 +140,41 @@ def read_cells(cells: Sequence[Cell], work_dir: str) -> Dict[Cell, Dict]:
     return results
 
 
+def eta_seconds(todo: Sequence[Cell],
+                results: Dict[Cell, Dict]) -> Optional[float]:
+    """Seconds the ``todo`` cells will take: each counts the mean
+    ``seconds`` of the finished cells of its kind (a full cell takes
+    several times a stage-1+2 cell), a kind with none finished yet the
+    mean of all finished cells; None before any cell has finished."""
+    by_kind: Dict[str, List[float]] = {}
+    for cell, res in results.items():
+        if 'seconds' in res:
+            by_kind.setdefault(cell[3], []).append(res['seconds'])
+    if not by_kind:
+        return None
+    fallback = float(np.mean(sum(by_kind.values(), [])))
+    mean = {kind: float(np.mean(t)) for kind, t in by_kind.items()}
+    return sum(mean.get(cell[3], fallback) for cell in todo)
+
+
 def run_grid(cells: Sequence[Cell], work_dir: str,
              compute: Callable[[Cell], Dict]) -> Dict[Cell, Dict]:
     """Results of every cell: read from disk when finished before,
     computed (and written atomically) otherwise, with a progress line and
-    an ETA from the cells computed in this run."""
+    an ETA per cell kind from the finished cells (:func:`eta_seconds`)."""
     from hfpl_mm.utils.atomic import atomic_write
     results = read_cells(cells, work_dir)
-    spent = []
     todo = [c for c in cells if c not in results]
     if len(todo) < len(cells):
         log(f'{len(cells) - len(todo)} of {len(cells)} cells on disk, '
             'not recomputed')
     for k, cell in enumerate(todo):
-        eta = ''
-        if spent:
-            left = np.mean(spent) * (len(todo) - k)
-            eta = f', ETA {left / 60:.0f} min'
+        left = eta_seconds(todo[k:], results)
+        eta = '' if left is None else f', ETA {left / 60:.0f} min'
         log(f'cell {k + 1}/{len(todo)}: {" ".join(map(str, cell))}{eta}')
         t0 = time.time()
         res = compute(cell)
-        spent.append(time.time() - t0)
-        res['seconds'] = spent[-1]
+        res['seconds'] = time.time() - t0
         path = cell_path(work_dir, cell)
         os.makedirs(osp.dirname(path), exist_ok=True)
         with atomic_write(path) as tmp, open(tmp, 'w') as f:
@@ -576,7 +590,7 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
         runner.data_root(preset, seed)
     todo = chains(cells)
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    results: Dict[Cell, Dict] = {}
+    results = read_cells(cells, work_dir)  # finished cells time the ETA
     failed = []
     t0 = time.time()
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
@@ -584,7 +598,9 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
             ex.submit(_run_chain, work_dir, settings, chain, threads): chain
             for chain in todo
         }
+        pending = set(futures)
         for k, fut in enumerate(as_completed(futures)):
+            pending.discard(fut)
             chain = futures[fut]
             try:
                 results.update(fut.result())
@@ -592,10 +608,11 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
                 failed.append(chain[0][:3])
                 log(f'chain {" ".join(map(str, chain[0][:3]))} failed: '
                     f'{type(e).__name__}: {e}')
-            spent = time.time() - t0
-            left = spent / (k + 1) * (len(todo) - k - 1)
-            log(f'{k + 1}/{len(todo)} chains done in {spent / 60:.1f} min, '
-                f'ETA {left / 60:.0f} min')
+            left = eta_seconds([c for f in pending for c in futures[f]
+                                if c not in results], results)
+            eta = '' if left is None else f', ETA {left / jobs / 60:.0f} min'
+            log(f'{k + 1}/{len(todo)} chains done in '
+                f'{(time.time() - t0) / 60:.1f} min{eta}')
     return results, failed
 
 

@@ -86,6 +86,35 @@ def test_killed_run_resumes_without_recomputing(tmp_path, capsys):
     assert again == cells[3:]
 
 
+def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
+    done = {('default', 0, 'baseline', 'stage12'): dict(seconds=100.0),
+            ('default', 1, 'baseline', 'stage12'): dict(seconds=200.0),
+            ('default', 0, 'baseline', 'full'): dict(seconds=1000.0),
+            ('default', 2, 'baseline', 'stage12'): dict(cam_miou_best=1.0)}
+    todo = [('hard', 0, 'hfpl', 'stage12'), ('hard', 0, 'hfpl', 'full'),
+            ('hard', 0, 'hfpl', 'thresholds')]
+    # 150 (stage12 mean) + 1000 (full) + 1300 / 3 (no thresholds cell
+    # finished: the mean of all timed cells)
+    assert ablation.eta_seconds(todo, done) == pytest.approx(
+        150 + 1000 + 1300 / 3)
+    assert ablation.eta_seconds(todo, {}) is None
+    # run_grid times the ETA with the cells on disk: a stage-1+2 cell took
+    # 60 s there and a full cell 600 s
+    for kind, seconds in (('stage12', 60.0), ('full', 600.0)):
+        path = ablation.cell_path(str(tmp_path),
+                                  ('default', 0, 'baseline', kind))
+        os.makedirs(osp.dirname(path), exist_ok=True)
+        with open(path, 'w') as f:
+            json.dump(dict(fake_result(('default', 0, 'baseline', kind)),
+                           seconds=seconds), f)
+    cells = ablation.plan_cells(['default'], [0, 1], ['baseline'],
+                                ['baseline'])
+    ablation.run_grid(cells, str(tmp_path), fake_result)
+    out = capsys.readouterr().out
+    assert 'cell 1/2: default 1 baseline stage12, ETA 11 min' in out
+    assert 'cell 2/2: default 1 baseline full, ETA 10 min' in out
+
+
 def test_report_mean_and_std_over_seeds(tmp_path):
     cells = ablation.plan_cells(['default'], [0, 1, 2], ['baseline', 'hfpl'],
                                 ['baseline', 'hfpl'])
