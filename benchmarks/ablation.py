@@ -40,6 +40,7 @@ processes (one (preset, seed, variant) chain each). The report goes to
 deviation over seeds) and ``stage3_curves_<preset>.png``.
 """
 import argparse
+import glob
 import json
 import os
 import os.path as osp
@@ -140,6 +141,19 @@ def read_cells(cells: Sequence[Cell], work_dir: str) -> Dict[Cell, Dict]:
     return results
 
 
+def finished_cells(work_dir: str) -> Dict[Cell, Dict]:
+    """Every cell finished on disk in ``work_dir``, of any grid (their
+    times make the ETA)."""
+    results = {}
+    for path in glob.glob(osp.join(work_dir, 'cells', '*', 'seed*', '*',
+                                   '*.json')):
+        parts = osp.relpath(path, osp.join(work_dir, 'cells')).split(os.sep)
+        preset, seed, variant, kind = parts
+        with open(path) as f:
+            results[(preset, int(seed[4:]), variant, kind[:-5])] = json.load(f)
+    return results
+
+
 def eta_seconds(todo: Sequence[Cell],
                 results: Dict[Cell, Dict]) -> Optional[float]:
     """Seconds the ``todo`` cells will take: each counts the mean
@@ -161,15 +175,17 @@ def run_grid(cells: Sequence[Cell], work_dir: str,
              compute: Callable[[Cell], Dict]) -> Dict[Cell, Dict]:
     """Results of every cell: read from disk when finished before,
     computed (and written atomically) otherwise, with a progress line and
-    an ETA per cell kind from the finished cells (:func:`eta_seconds`)."""
+    an ETA per cell kind from every cell finished in ``work_dir``
+    (:func:`finished_cells`, :func:`eta_seconds`)."""
     from hfpl_mm.utils.atomic import atomic_write
     results = read_cells(cells, work_dir)
     todo = [c for c in cells if c not in results]
     if len(todo) < len(cells):
         log(f'{len(cells) - len(todo)} of {len(cells)} cells on disk, '
             'not recomputed')
+    timed = finished_cells(work_dir)
     for k, cell in enumerate(todo):
-        left = eta_seconds(todo[k:], results)
+        left = eta_seconds(todo[k:], timed)
         eta = '' if left is None else f', ETA {left / 60:.0f} min'
         log(f'cell {k + 1}/{len(todo)}: {" ".join(map(str, cell))}{eta}')
         t0 = time.time()
@@ -179,7 +195,7 @@ def run_grid(cells: Sequence[Cell], work_dir: str,
         os.makedirs(osp.dirname(path), exist_ok=True)
         with atomic_write(path) as tmp, open(tmp, 'w') as f:
             json.dump(res, f, indent=1, default=float)
-        results[cell] = res
+        results[cell] = timed[cell] = res
     return results
 
 
@@ -590,7 +606,7 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
         runner.data_root(preset, seed)
     todo = chains(cells)
     threads = max(1, (os.cpu_count() or 1) // jobs)
-    results = read_cells(cells, work_dir)  # finished cells time the ETA
+    results: Dict[Cell, Dict] = {}
     failed = []
     t0 = time.time()
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
@@ -608,8 +624,9 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
                 failed.append(chain[0][:3])
                 log(f'chain {" ".join(map(str, chain[0][:3]))} failed: '
                     f'{type(e).__name__}: {e}')
+            timed = finished_cells(work_dir)
             left = eta_seconds([c for f in pending for c in futures[f]
-                                if c not in results], results)
+                                if c not in timed], timed)
             eta = '' if left is None else f', ETA {left / jobs / 60:.0f} min'
             log(f'{k + 1}/{len(todo)} chains done in '
                 f'{(time.time() - t0) / 60:.1f} min{eta}')

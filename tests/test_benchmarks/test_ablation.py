@@ -98,8 +98,8 @@ def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
     assert ablation.eta_seconds(todo, done) == pytest.approx(
         150 + 1000 + 1300 / 3)
     assert ablation.eta_seconds(todo, {}) is None
-    # run_grid times the ETA with the cells on disk: a stage-1+2 cell took
-    # 60 s there and a full cell 600 s
+    # run_grid times the ETA with every cell on disk, of this grid or not:
+    # a stage-1+2 cell took 60 s there and a full cell 600 s
     for kind, seconds in (('stage12', 60.0), ('full', 600.0)):
         path = ablation.cell_path(str(tmp_path),
                                   ('default', 0, 'baseline', kind))
@@ -107,8 +107,10 @@ def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
         with open(path, 'w') as f:
             json.dump(dict(fake_result(('default', 0, 'baseline', kind)),
                            seconds=seconds), f)
-    cells = ablation.plan_cells(['default'], [0, 1], ['baseline'],
-                                ['baseline'])
+    assert set(ablation.finished_cells(str(tmp_path))) == {
+        ('default', 0, 'baseline', 'stage12'),
+        ('default', 0, 'baseline', 'full')}
+    cells = ablation.plan_cells(['default'], [1], ['baseline'], ['baseline'])
     ablation.run_grid(cells, str(tmp_path), fake_result)
     out = capsys.readouterr().out
     assert 'cell 1/2: default 1 baseline stage12, ETA 11 min' in out
