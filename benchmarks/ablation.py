@@ -178,12 +178,12 @@ def run_grid(cells: Sequence[Cell], work_dir: str,
     an ETA per cell kind from every cell finished in ``work_dir``
     (:func:`finished_cells`, :func:`eta_seconds`)."""
     from hfpl_mm.utils.atomic import atomic_write
-    results = read_cells(cells, work_dir)
+    timed = finished_cells(work_dir)
+    results = {c: timed[c] for c in cells if c in timed}
     todo = [c for c in cells if c not in results]
     if len(todo) < len(cells):
         log(f'{len(cells) - len(todo)} of {len(cells)} cells on disk, '
             'not recomputed')
-    timed = finished_cells(work_dir)
     for k, cell in enumerate(todo):
         left = eta_seconds(todo[k:], timed)
         eta = '' if left is None else f', ETA {left / 60:.0f} min'
