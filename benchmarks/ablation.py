@@ -132,25 +132,21 @@ def chains(cells: Sequence[Cell]) -> List[List[Cell]]:
 
 def read_cells(cells: Sequence[Cell], work_dir: str) -> Dict[Cell, Dict]:
     """The results of the cells finished on disk."""
-    results = {}
-    for cell in cells:
-        path = cell_path(work_dir, cell)
-        if osp.isfile(path):
-            with open(path) as f:
-                results[cell] = json.load(f)
-    return results
+    done = finished_cells(work_dir)
+    return {cell: done[cell] for cell in cells if cell in done}
 
 
 def finished_cells(work_dir: str) -> Dict[Cell, Dict]:
     """Every cell finished on disk in ``work_dir``, of any grid (their
-    times make the ETA)."""
+    times make the ETA); the files :func:`cell_path` names."""
     results = {}
-    for path in glob.glob(osp.join(work_dir, 'cells', '*', 'seed*', '*',
-                                   '*.json')):
-        parts = osp.relpath(path, osp.join(work_dir, 'cells')).split(os.sep)
-        preset, seed, variant, kind = parts
+    root = osp.join(work_dir, 'cells')
+    for path in glob.glob(cell_path(work_dir, ('*', '*', '*', '*'))):
+        preset, seed, variant, name = osp.relpath(path, root).split(os.sep)
+        cell = (preset, int(seed[len('seed'):]), variant,
+                osp.splitext(name)[0])
         with open(path) as f:
-            results[(preset, int(seed[4:]), variant, kind[:-5])] = json.load(f)
+            results[cell] = json.load(f)
     return results
 
 
