@@ -34,7 +34,8 @@ Every finished cell is kept as ``<work-dir>/cells/<preset>/seed<k>/
 <variant>/<kind>.json`` (written atomically); a rerun skips those and redoes
 only unfinished cells, so a killed run continues where it stopped. A
 progress line per cell gives its ETA (each cell still to run counted at the
-mean time of the finished cells of its kind). ``--jobs N`` runs the cells in N
+mean time of the finished cells of its kind; before any thresholds cell has
+finished, one counts as three DeepLab runs of the finished full cells). ``--jobs N`` runs the cells in N
 processes (one (preset, seed, variant) chain each). The report goes to
 ``<work-dir>/ablation.md`` with ``bars_<preset>.png`` (mean and standard
 deviation over seeds) and ``stage3_curves_<preset>.png``.
@@ -88,6 +89,8 @@ SETTINGS = {
 }
 
 Cell = Tuple[str, int, str, str]  # preset, seed, variant, kind
+# a thresholds cell trains DeepLab at the sweep's best threshold + these
+THRESHOLD_OFFSETS = (-0.1, 0.0, 0.1)
 
 
 def log(msg: str) -> None:
@@ -154,16 +157,24 @@ def eta_seconds(todo: Sequence[Cell],
                 results: Dict[Cell, Dict]) -> Optional[float]:
     """Seconds the ``todo`` cells will take: each counts the mean
     ``seconds`` of the finished cells of its kind (a full cell takes
-    several times a stage-1+2 cell), a kind with none finished yet the
-    mean of all finished cells; None before any cell has finished."""
+    several times a stage-1+2 cell). A thresholds cell with none of its
+    kind finished counts its ``len(THRESHOLD_OFFSETS)`` DeepLab runs at
+    the mean ``deeplab_seconds`` of the finished full cells (the same
+    DeepLab schedule); any other kind with none finished, the mean of all
+    finished cells. None before any cell has finished."""
     by_kind: Dict[str, List[float]] = {}
+    deeplab = []
     for cell, res in results.items():
         if 'seconds' in res:
             by_kind.setdefault(cell[3], []).append(res['seconds'])
+        if cell[3] == 'full' and 'deeplab_seconds' in res:
+            deeplab.append(res['deeplab_seconds'])
     if not by_kind:
         return None
-    fallback = float(np.mean(sum(by_kind.values(), [])))
     mean = {kind: float(np.mean(t)) for kind, t in by_kind.items()}
+    if 'thresholds' not in mean and deeplab:
+        mean['thresholds'] = len(THRESHOLD_OFFSETS) * float(np.mean(deeplab))
+    fallback = float(np.mean(sum(by_kind.values(), [])))
     return sum(mean.get(cell[3], fallback) for cell in todo)
 
 
@@ -253,6 +264,7 @@ class Runner:
         from hfpl_mm.apis.pipeline import load_config
         from hfpl_mm.utils.config import (iter_schedule_options,
                                           merge_cfg_options)
+        t0 = time.time()
         seg_cfg = load_config(
             osp.join(REPO, SEG_CFG), work_dir,
             dict(layout.stage3_options(label_dir), randomness=dict(seed=seed)),
@@ -276,7 +288,8 @@ class Runner:
                 min(self.s['val_every'] * (k + 1), self.s['seg_iters'])
                 for k in range(len(curve))
             ],
-            curve_miou=curve)
+            curve_miou=curve,
+            deeplab_seconds=time.time() - t0)
 
     def stage12(self, cell: Cell) -> Dict:
         from hfpl_mm.apis.evaluate import evaluate_label_dirs
@@ -375,7 +388,7 @@ class Runner:
         meta = resolve_dataset_meta(None, config=osp.join(REPO, SEG_CFG))
         best = s12['best_threshold']
         rows = []
-        for t in (best - 0.1, best, best + 0.1):
+        for t in (best + d for d in THRESHOLD_OFFSETS):
             t = round(min(max(t, 0.0), 0.99), 2)
             label_dir = osp.join(out, f't{t:.2f}', 'labels')
             write_threshold_labels(s12['cam_dir'], label_dir, t,

@@ -94,10 +94,19 @@ def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
     todo = [('hard', 0, 'hfpl', 'stage12'), ('hard', 0, 'hfpl', 'full'),
             ('hard', 0, 'hfpl', 'thresholds')]
     # 150 (stage12 mean) + 1000 (full) + 1300 / 3 (no thresholds cell
-    # finished: the mean of all timed cells)
+    # finished and no DeepLab time recorded: the mean of all timed cells)
     assert ablation.eta_seconds(todo, done) == pytest.approx(
         150 + 1000 + 1300 / 3)
     assert ablation.eta_seconds(todo, {}) is None
+    # a full cell that timed its DeepLab run (800 of its 1000 s): the
+    # thresholds cell is three such runs, 2400 s
+    done[('default', 0, 'baseline', 'full')]['deeplab_seconds'] = 800.0
+    assert ablation.eta_seconds(todo, done) == pytest.approx(
+        150 + 1000 + 2400)
+    # once a thresholds cell has finished, its own time counts
+    done[('default', 0, 'baseline', 'thresholds')] = dict(seconds=3000.0)
+    assert ablation.eta_seconds(todo, done) == pytest.approx(
+        150 + 1000 + 3000)
     # run_grid times the ETA with every cell on disk, of this grid or not:
     # a stage-1+2 cell took 60 s there and a full cell 600 s
     for kind, seconds in (('stage12', 60.0), ('full', 600.0)):
