@@ -35,10 +35,11 @@ Every finished cell is kept as ``<work-dir>/cells/<preset>/seed<k>/
 only unfinished cells, so a killed run continues where it stopped. A
 progress line per cell gives its ETA (each cell still to run counted at the
 mean time of the finished cells of its kind; before any thresholds cell has
-finished, one counts as three DeepLab runs of the finished full cells). ``--jobs N`` runs the cells in N
-processes (one (preset, seed, variant) chain each). The report goes to
-``<work-dir>/ablation.md`` with ``bars_<preset>.png`` (mean and standard
-deviation over seeds) and ``stage3_curves_<preset>.png``.
+finished, one counts as three DeepLab runs of the finished full cells).
+``--jobs N`` runs the cells in N processes (one (preset, seed, variant)
+chain each). The report goes to ``<work-dir>/ablation.md`` with
+``bars_<preset>.png`` (mean and standard deviation over seeds) and
+``stage3_curves_<preset>.png``.
 """
 import argparse
 import glob
