@@ -2,7 +2,7 @@
 """Config helpers shared by the tools."""
 from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 
 # top-level fields mmengine's Runner.from_cfg reads, valid even where a
 # config leaves them out
@@ -16,11 +16,30 @@ RUNNER_KEYS = frozenset(
      'allow_missing_pretrained'))
 
 
+def _fill_none_fields(cfg: Config, key: str, value) -> None:
+    """Make the ``None`` fields that option ``key`` writes into empty
+    dicts: every field on its path, and the field itself when ``value`` is
+    a dict (mmengine refuses to merge a dict into ``None``)."""
+    parts = key.split('.')
+    node = cfg
+    for part in parts[:len(parts) if isinstance(value, dict) else -1]:
+        if not isinstance(node, (dict, Config)) or part not in node:
+            return
+        if node[part] is None:
+            node[part] = ConfigDict()
+        node = node[part]
+
+
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
     """``cfg.merge_from_dict(options)`` that refuses a key whose first part
     is neither in the config nor a field mmengine's runner reads
     (``trian_dataloader.batch_size=1`` would otherwise add an unused field
     and be ignored silently).
+
+    A field the config sets to ``None`` can be filled in by its sub-keys:
+    ``optim_wrapper.clip_grad.max_norm=10`` switches gradient clipping on
+    although the schedules say ``clip_grad=None`` (plain mmengine stops
+    there with a type error).
 
     Args:
         cfg (Config): The config, changed in place.
@@ -43,6 +62,8 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
             hint = f'; did you mean {", ".join(close)}?' if close else ''
             raise KeyError(f'--cfg-options {key}: the config has no '
                            f'{top!r}{hint}')
+    for key, value in options.items():
+        _fill_none_fields(cfg, key, value)
     cfg.merge_from_dict(options)
     return cfg
 

@@ -1,0 +1,50 @@
+"""``--cfg-options`` into fields a config sets to ``None``."""
+import os.path as osp
+
+import pytest
+import torch
+from helpers import REPO, SYNTH_CAM
+from mmengine.config import Config
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+
+from hfpl_mm.utils.config import merge_cfg_options
+
+# its schedule is mmseg's schedule_20k, which also says clip_grad=None
+VOC_SEG = ('configs/deeplab/deeplabv2_r101-d8_4xb4-20k_voc12aug-pseudo-'
+           '512x512.py')
+
+
+@pytest.mark.parametrize('path', [SYNTH_CAM, VOC_SEG])
+def test_clip_grad_switched_on_from_the_command_line(path):
+    init_default_scope('mmseg')
+    cfg = Config.fromfile(osp.join(REPO, path))
+    assert cfg.optim_wrapper.clip_grad is None
+    merge_cfg_options(cfg, {'optim_wrapper.clip_grad.max_norm': 10.0})
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=10.0)
+    # one SGD step with a gradient of norm 1000 * sqrt(12): the step uses
+    # the gradient scaled to norm 10 (plus weight decay; the first step's
+    # momentum buffer is the gradient itself)
+    torch.manual_seed(0)
+    model = torch.nn.Linear(3, 4, bias=False)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    group = wrapper.optimizer.param_groups[0]
+    p0 = model.weight.detach().clone()
+    wrapper.update_params(1000 * model.weight.sum())
+    grad = torch.full_like(p0, 1000.0)
+    clipped = grad * 10.0 / (grad.norm() + 1e-6)
+    expected = p0 - group['lr'] * (clipped + group['weight_decay'] * p0)
+    torch.testing.assert_close(model.weight.detach(), expected)
+
+
+def test_none_fields_take_a_dict_or_stay_none():
+    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper', clip_grad=None),
+                      model=dict(head=dict(loss=None))))
+    merge_cfg_options(cfg, {'optim_wrapper.clip_grad': dict(max_norm=5.0),
+                            'model.head.loss': None})
+    assert cfg.optim_wrapper.clip_grad == dict(max_norm=5.0)
+    assert cfg.model.head.loss is None
+    # a non-dict field is not replaced: mmengine's error stands
+    with pytest.raises(TypeError):
+        merge_cfg_options(cfg, {'optim_wrapper.type.name': 'x'})
+    assert cfg.optim_wrapper.type == 'OptimWrapper'
