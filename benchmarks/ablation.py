@@ -37,9 +37,11 @@ progress line per cell gives its ETA (each cell still to run counted at the
 mean time of the finished cells of its kind; before any thresholds cell has
 finished, one counts as three DeepLab runs of the finished full cells).
 ``--jobs N`` runs the cells in N processes (one (preset, seed, variant)
-chain each). The report goes to ``<work-dir>/ablation.md`` with
-``bars_<preset>.png`` (mean and standard deviation over seeds) and
-``stage3_curves_<preset>.png``.
+chain each, a progress line per finished chain: its ETA places the chains
+still queued on the first free process, after what the running chains
+still need, their estimate less their time so far). The report goes to
+``<work-dir>/ablation.md`` with ``bars_<preset>.png`` (mean and standard
+deviation over seeds) and ``stage3_curves_<preset>.png``.
 """
 import argparse
 import glob
@@ -177,6 +179,42 @@ def eta_seconds(todo: Sequence[Cell],
         mean['thresholds'] = len(THRESHOLD_OFFSETS) * float(np.mean(deeplab))
     fallback = float(np.mean(sum(by_kind.values(), [])))
     return sum(mean.get(cell[3], fallback) for cell in todo)
+
+
+def chains_eta_seconds(running: Sequence[float], queued: Sequence[float],
+                       jobs: int) -> float:
+    """Seconds until the last chain finishes on ``jobs`` processes: the
+    ``running`` chains need the given seconds more, then each ``queued``
+    chain (in submission order, its estimated seconds) starts on the
+    first process to become free."""
+    free = sorted(list(running) + [0.0] * max(0, jobs - len(running)))
+    for seconds in queued:
+        free[0] += seconds
+        free.sort()
+    return max(free, default=0.0)
+
+
+def pending_chains_eta(chains_: Sequence[Sequence[Cell]],
+                       pending: Sequence[int], started: Dict[int, float],
+                       on_disk, timed: Dict[Cell, Dict], now: float,
+                       jobs: int) -> Optional[float]:
+    """Seconds until the ``pending`` chains (indices into ``chains_``)
+    finish (:func:`chains_eta_seconds`). A chain's estimate counts the
+    cells it computes, not those ``on_disk`` before the run, each at its
+    kind's mean time in ``timed`` (:func:`eta_seconds`); a chain that
+    ``started`` (index -> time) has its time so far subtracted, the others
+    wait in index order. None before any cell has finished."""
+    cost = {
+        i: eta_seconds([c for c in chains_[i] if c not in on_disk], timed)
+        for i in pending
+    }
+    if None in cost.values():
+        return None
+    order = sorted(pending)
+    return chains_eta_seconds(
+        [max(0.0, cost[i] - (now - started[i])) for i in order
+         if i in started], [cost[i] for i in order if i not in started],
+        jobs)
 
 
 def run_grid(cells: Sequence[Cell], work_dir: str,
@@ -618,26 +656,32 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
     threads = max(1, (os.cpu_count() or 1) // jobs)
     results: Dict[Cell, Dict] = {}
     failed = []
+    on_disk = set(finished_cells(work_dir))
     t0 = time.time()
+    # the pool starts the chains in submission order, the next one when a
+    # process becomes free: a chain's start is the time that happened
+    started = {k: t0 for k in range(min(jobs, len(todo)))}
     with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
         futures = {
-            ex.submit(_run_chain, work_dir, settings, chain, threads): chain
-            for chain in todo
+            ex.submit(_run_chain, work_dir, settings, chain, threads): k
+            for k, chain in enumerate(todo)
         }
-        pending = set(futures)
+        pending = set(futures.values())
         for k, fut in enumerate(as_completed(futures)):
-            pending.discard(fut)
-            chain = futures[fut]
+            now = time.time()
+            pending.discard(futures[fut])
+            if len(started) < len(todo):
+                started[len(started)] = now
+            chain = todo[futures[fut]]
             try:
                 results.update(fut.result())
             except Exception as e:  # reported; the other chains go on
                 failed.append(chain[0][:3])
                 log(f'chain {" ".join(map(str, chain[0][:3]))} failed: '
                     f'{type(e).__name__}: {e}')
-            timed = finished_cells(work_dir)
-            left = eta_seconds([c for f in pending for c in futures[f]
-                                if c not in timed], timed)
-            eta = '' if left is None else f', ETA {left / jobs / 60:.0f} min'
+            left = pending_chains_eta(todo, pending, started, on_disk,
+                                      finished_cells(work_dir), now, jobs)
+            eta = '' if left is None else f', ETA {left / 60:.0f} min'
             log(f'{k + 1}/{len(todo)} chains done in '
                 f'{(time.time() - t0) / 60:.1f} min{eta}')
     return results, failed

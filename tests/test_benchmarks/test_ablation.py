@@ -126,6 +126,49 @@ def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
     assert 'cell 2/2: default 1 baseline full, ETA 10 min' in out
 
 
+def test_chains_eta_places_queued_chains_on_the_first_free_process():
+    # two processes, 10 s and 50 s left: the first queued chain (30 s)
+    # starts at 10 and ends at 40; the next (20 s) starts at 40 and ends
+    # at 60, after the 50 s chain
+    assert ablation.chains_eta_seconds([10.0, 50.0], [30.0, 20.0],
+                                       2) == pytest.approx(60.0)
+    # one chain left on two processes: its own time, not half of it
+    assert ablation.chains_eta_seconds([6.0], [], 2) == pytest.approx(6.0)
+    # an idle process takes a queued chain at once: 10 = max(10, 5, 5 + 5)
+    assert ablation.chains_eta_seconds([10.0], [5.0, 5.0, 5.0],
+                                       3) == pytest.approx(10.0)
+    assert ablation.chains_eta_seconds([], [], 2) == 0.0
+
+
+def test_pending_chains_eta_subtracts_the_running_chains_time_so_far():
+    a = [('default', 0, 'baseline', 'stage12'),
+         ('default', 0, 'baseline', 'full')]
+    b = [('default', 1, 'baseline', 'stage12'),
+         ('default', 1, 'baseline', 'full')]
+    c = [('default', 2, 'hfpl', 'stage12')]
+    timed = {a[0]: dict(seconds=100.0), a[1]: dict(seconds=1000.0)}
+    # chain 0 is done; chain 1 started at t = 50 (when chain 0 ended) and
+    # chain 2 waits. At t = 450 chain 1 needs 1100 - 400 = 700 s more;
+    # chain 2 (100 s) runs on the other process meanwhile: ETA 700 s
+    eta = ablation.pending_chains_eta([a, b, c], {1, 2}, {0: 0.0, 1: 50.0},
+                                      set(), timed, 450.0, 2)
+    assert eta == pytest.approx(700.0)
+    # one process: chain 2 waits for chain 1, 700 + 100
+    assert ablation.pending_chains_eta(
+        [a, b, c], {1, 2}, {0: 0.0, 1: 50.0}, set(), timed, 450.0,
+        1) == pytest.approx(800.0)
+    # chain 1's stage-1+2 cell was on disk before the run: it counts its
+    # full cell only, 1000 - 400 = 600 s
+    assert ablation.pending_chains_eta(
+        [a, b, c], {1, 2}, {0: 0.0, 1: 50.0}, {b[0]}, timed, 450.0,
+        2) == pytest.approx(600.0)
+    # a running chain past its estimate needs 0 s more, not less
+    assert ablation.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), timed,
+                                       5000.0, 2) == 0.0
+    assert ablation.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), {},
+                                       5.0, 2) is None
+
+
 def test_report_mean_and_std_over_seeds(tmp_path):
     cells = ablation.plan_cells(['default'], [0, 1, 2], ['baseline', 'hfpl'],
                                 ['baseline', 'hfpl'])
