@@ -51,7 +51,8 @@ import os.path as osp
 import shutil
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import (Callable, Collection, Dict, List, Optional, Sequence,
+                    Tuple)
 
 import numpy as np
 
@@ -195,9 +196,9 @@ def chains_eta_seconds(running: Sequence[float], queued: Sequence[float],
 
 
 def pending_chains_eta(chains_: Sequence[Sequence[Cell]],
-                       pending: Sequence[int], started: Dict[int, float],
-                       on_disk, timed: Dict[Cell, Dict], now: float,
-                       jobs: int) -> Optional[float]:
+                       pending: Collection[int], started: Dict[int, float],
+                       on_disk: Collection[Cell], timed: Dict[Cell, Dict],
+                       now: float, jobs: int) -> Optional[float]:
     """Seconds until the ``pending`` chains (indices into ``chains_``)
     finish (:func:`chains_eta_seconds`). A chain's estimate counts the
     cells it computes, not those ``on_disk`` before the run, each at its
