@@ -74,8 +74,8 @@ FIXED_THRESHOLD = 0.26
 #: (config, cfg-options) of each variant.
 VARIANT_CONFIGS = {
     'baseline': (CAM_CFG, {}),
-    'isl': (TWIN_CFG, {'model.decode_head.loss_fsl': None}),
-    'fsl': (TWIN_CFG, {'model.decode_head.loss_isl': None}),
+    'isl': (TWIN_CFG, {'model.addon.loss_fsl': None}),
+    'fsl': (TWIN_CFG, {'model.addon.loss_isl': None}),
     'hfpl': (TWIN_CFG, {}),
     'hfpl-multinomial': (MULTI_CFG, {}),
 }

@@ -36,14 +36,14 @@ def twin_base(name):
 
 
 def test_multinomial_twins_follow_the_predecessor():
-    addon = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
-    head = addon.hfpl_multinomial_decode_head
-    assert head.background_channel is True
+    base = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
+    assert base.hfpl_multinomial_decode_head.background_channel is True
+    addon = base.hfpl_multinomial_addon
     # arXiv 2203.12459 / arvijj/icam: w = 0.8, K = 100, FSL weight 0.5
-    assert (head.loss_isl.num_samples, head.loss_isl.loss_weight,
-            head.loss_isl.posterior) == (100, 0.8, 'multinomial')
-    assert (head.loss_fsl.loss_weight, head.loss_fsl.posterior,
-            head.loss_fsl.mu) == (0.5, 'multinomial', 2.5)
+    assert (addon.loss_isl.num_samples, addon.loss_isl.loss_weight,
+            addon.loss_isl.posterior) == (100, 0.8, 'multinomial')
+    assert (addon.loss_fsl.loss_weight, addon.loss_fsl.posterior,
+            addon.loss_fsl.mu) == (0.5, 'multinomial', 2.5)
     names = [osp.basename(p) for p in CONFIGS]
     assert {n for n in names if n.startswith('hfpl-multinomial-')} == {
         'hfpl-multinomial-cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
@@ -57,7 +57,7 @@ def test_synthetic_twin_declares_its_sigma():
         '128x128.py'))
     addon = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
     # only sigma differs from the add-on's FSL (5 px at 56x56 -> 1.5 px)
-    assert twin.model.decode_head.loss_fsl == dict(
+    assert twin.model.addon.loss_fsl == dict(
         addon.hfpl_loss_fsl, sigma=1.5)
     assert twin.hfpl_loss_fsl.sigma == 5.0  # the base is not mutated
 
@@ -88,24 +88,26 @@ def test_config_builds(path):
     name = osp.basename(path)
     if name.startswith('hfpl-'):
         # an add-on twin differs from its baseline only in the HFPL fields
-        head = cfg.model.decode_head
-        assert head.loss_isl.type == 'ImportanceSamplingLoss'
-        assert head.loss_fsl.type == 'FeatureSimilarityLoss'
+        addon = cfg.model.addon
+        assert addon.type == 'HFPLAddon'
+        assert addon.loss_isl.type == 'ImportanceSamplingLoss'
+        assert addon.loss_fsl.type == 'FeatureSimilarityLoss'
         multinomial = name.startswith('hfpl-multinomial-')
-        assert model.decode_head.background_channel == multinomial
-        assert head.loss_isl.posterior == head.loss_fsl.posterior == (
+        assert model.background_channel == multinomial
+        assert addon.loss_isl.posterior == addon.loss_fsl.posterior == (
             'multinomial' if multinomial else 'binomial')
         if not multinomial:
-            # w = 0.2; the head itself scales GAP by 1 - w (fidelity.md)
-            assert head.loss_isl.loss_weight == pytest.approx(0.2)
-            assert head.loss_fsl.loss_weight == (0.2 if 'coco' in name else
-                                                 1.0)
+            # w = 0.2; the add-on scales GAP by 1 - w (fidelity.md)
+            assert addon.loss_isl.loss_weight == pytest.approx(0.2)
+            assert addon.loss_fsl.loss_weight == (0.2 if 'coco' in name
+                                                  else 1.0)
         base = Config.fromfile(osp.join(osp.dirname(path), twin_base(name)))
+        assert base.model.get('addon') is None
         twin = cfg.to_dict()
         base = base.to_dict()
         for d in (twin, base):
-            for k in ('loss_isl', 'loss_fsl', 'background_channel'):
-                d['model']['decode_head'].pop(k, None)
+            d['model'].pop('addon', None)
+            d['model']['decode_head'].pop('background_channel', None)
             for k in [k for k in d if k.startswith('hfpl_')]:
                 d.pop(k)
         assert twin == base

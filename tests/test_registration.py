@@ -23,6 +23,7 @@ REGISTERED = {
         ('ImportanceSamplingPool', 'models.necks.importance_sampling'),
         ('ImportanceSamplingLoss', 'models.losses.importance_sampling_loss'),
         ('FeatureSimilarityLoss', 'models.losses.feature_similarity_loss'),
+        ('HFPLAddon', 'models.losses.hfpl_addon'),
         ('MultiLabelSoftMarginLoss',
          'models.losses.multilabel_soft_margin_loss'),
     ],

@@ -1,12 +1,14 @@
-# The HFPL add-on (ISL + FSL, binomial posteriors), merged into a baseline's
-# decode head by its twin config:
+# The HFPL add-on (ISL + FSL, binomial posteriors), switched on in a
+# baseline's twin config; it is a part of the segmentor (model.addon), so it
+# attaches to any CAM head (docs/add_hfpl_to_your_method.md):
 #   _base_ = ['./<baseline>.py', '../_base_/hfpl_addon.py']
-#   model = dict(decode_head=_base_.hfpl_decode_head)       # VOC
-#   model = dict(decode_head=_base_.hfpl_decode_head_coco)  # COCO
-# Mixing (1 - w) * GAP + w * ISL with w = 0.2 (the head scales its GAP loss by
-# 1 - w) and K = 10; FSL with mu = 2.5, sigma = 5 CAM pixels, weight 1 on VOC
-# and 0.2 on COCO, as the reference. impl='auto': all pixel pairs (exact, as
-# the reference) where they fit 64 MiB, else the 3-sigma window.
+#   model = dict(addon=_base_.hfpl_addon)       # VOC
+#   model = dict(addon=_base_.hfpl_addon_coco)  # COCO
+# Mixing (1 - w) * GAP + w * ISL with w = 0.2 (the add-on scales the head's
+# classification loss by 1 - w) and K = 10; FSL with mu = 2.5, sigma = 5 CAM
+# pixels, weight 1 on VOC and 0.2 on COCO, as the reference. impl='auto':
+# all pixel pairs (exact, as the reference) where they fit 64 MiB, else the
+# 3-sigma window.
 hfpl_isl_weight = 0.2
 hfpl_loss_isl = dict(
     type='ImportanceSamplingLoss',
@@ -20,17 +22,19 @@ hfpl_loss_fsl = dict(
     sigma=5.0,
     impl='auto',
     loss_weight=1.0)
-hfpl_decode_head = dict(loss_isl=hfpl_loss_isl, loss_fsl=hfpl_loss_fsl)
-hfpl_decode_head_coco = dict(
-    loss_isl=hfpl_loss_isl, loss_fsl=dict(hfpl_loss_fsl, loss_weight=0.2))
+hfpl_addon = dict(
+    type='HFPLAddon', loss_isl=hfpl_loss_isl, loss_fsl=hfpl_loss_fsl)
+hfpl_addon_coco = dict(
+    hfpl_addon, loss_fsl=dict(hfpl_loss_fsl, loss_weight=0.2))
 
 # The multinomial forms of the predecessor ("Importance sampling CAMs",
 # Jonnarth et al., arXiv 2203.12459, github arvijj/icam), kept for the
-# binomial-vs-multinomial ablation: a learned background channel, ISL on the
-# softmax over background + classes (gathered probabilities turned into
-# logits) with its weight w = 0.8, K = 100 and no sampling epsilon, and FSL
-# on those softmax probabilities (dy = ||y_i - y_j||^2) with weight 0.5:
-#   model = dict(decode_head=_base_.hfpl_multinomial_decode_head)
+# binomial-vs-multinomial ablation: a learned background channel in the head,
+# ISL on the softmax over background + classes (gathered probabilities turned
+# into logits) with its weight w = 0.8, K = 100 and no sampling epsilon, and
+# FSL on those softmax probabilities (dy = ||y_i - y_j||^2) with weight 0.5:
+#   model = dict(decode_head=_base_.hfpl_multinomial_decode_head,
+#                addon=_base_.hfpl_multinomial_addon)
 hfpl_multinomial_loss_isl = dict(
     type='ImportanceSamplingLoss',
     num_samples=100,
@@ -39,7 +43,8 @@ hfpl_multinomial_loss_isl = dict(
     loss_weight=0.8)
 hfpl_multinomial_loss_fsl = dict(
     hfpl_loss_fsl, posterior='multinomial', loss_weight=0.5)
-hfpl_multinomial_decode_head = dict(
-    background_channel=True,
+hfpl_multinomial_addon = dict(
+    type='HFPLAddon',
     loss_isl=hfpl_multinomial_loss_isl,
     loss_fsl=hfpl_multinomial_loss_fsl)
+hfpl_multinomial_decode_head = dict(background_channel=True)

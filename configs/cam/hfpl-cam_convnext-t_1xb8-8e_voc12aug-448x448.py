@@ -1,4 +1,4 @@
 _base_ = [
     './cam_convnext-t_1xb8-8e_voc12aug-448x448.py', '../_base_/hfpl_addon.py'
 ]
-model = dict(decode_head=_base_.hfpl_decode_head)
+model = dict(addon=_base_.hfpl_addon)

@@ -2,4 +2,4 @@
 _base_ = [
     './cam_r50-d16_1xb8-8e_voc12aug-448x448.py', '../_base_/hfpl_addon.py'
 ]
-model = dict(decode_head=_base_.hfpl_decode_head)
+model = dict(addon=_base_.hfpl_addon)

@@ -2,4 +2,4 @@
 _base_ = [
     './seam_wr38-d8_1xb8-8e_voc12aug-448x448.py', '../_base_/hfpl_addon.py'
 ]
-model = dict(decode_head=_base_.hfpl_decode_head)
+model = dict(addon=_base_.hfpl_addon)

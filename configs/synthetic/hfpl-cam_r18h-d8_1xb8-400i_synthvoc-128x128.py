@@ -4,6 +4,5 @@ _base_ = [
     './cam_r18h-d8_1xb8-400i_synthvoc-128x128.py', '../_base_/hfpl_addon.py'
 ]
 model = dict(
-    decode_head=dict(
-        _base_.hfpl_decode_head,
-        loss_fsl=dict(_base_.hfpl_loss_fsl, sigma=1.5)))
+    addon=dict(
+        _base_.hfpl_addon, loss_fsl=dict(_base_.hfpl_loss_fsl, sigma=1.5)))

@@ -5,6 +5,7 @@ _base_ = [
     './cam_r18h-d8_1xb8-400i_synthvoc-128x128.py', '../_base_/hfpl_addon.py'
 ]
 model = dict(
-    decode_head=dict(
-        _base_.hfpl_multinomial_decode_head,
+    decode_head=_base_.hfpl_multinomial_decode_head,
+    addon=dict(
+        _base_.hfpl_multinomial_addon,
         loss_fsl=dict(_base_.hfpl_multinomial_loss_fsl, sigma=1.5)))

@@ -38,7 +38,8 @@ def pack_image(img_path: str, num_classes: int) -> dict:
 @torch.no_grad()
 def classifier_labels(model: torch.nn.Module, packed: dict) -> np.ndarray:
     """The image-level labels the classifier predicts: the classes whose
-    pooled logit (the head's ``pooling`` of the single-scale CAMs) is
+    pooled logit (:meth:`CAMSegmentor.image_logits` of the single-scale
+    CAMs: the head's pooling, else global average pooling) is
     positive, or the best class when none is.
 
     Args:
@@ -49,8 +50,7 @@ def classifier_labels(model: torch.nn.Module, packed: dict) -> np.ndarray:
         np.ndarray: Multi-hot float32 labels (num_classes, ).
     """
     data = model.data_preprocessor(pseudo_collate([packed]), False)
-    logits = model.decode_head.image_logits(
-        model.forward_cams(data['inputs']))[0]
+    logits = model.image_logits(model.forward_cams(data['inputs']))[0]
     labels = (logits > 0).float()
     if not labels.any():
         labels[logits.argmax()] = 1

@@ -1,6 +1,6 @@
 from .backbones import WideResNet38
 from .heads import AffinityHead, ASPPV2Head, CAMHead, SEAMHead
-from .losses import (FeatureSimilarityLoss, ImportanceSamplingLoss,
+from .losses import (FeatureSimilarityLoss, HFPLAddon, ImportanceSamplingLoss,
                      MultiLabelSoftMarginLoss)
 from .necks import GlobalAvgPool, ImportanceSamplingPool
 from .segmentors import (AffinityNet, CAMSegmentor, PuzzleCAMSegmentor,
@@ -8,7 +8,7 @@ from .segmentors import (AffinityNet, CAMSegmentor, PuzzleCAMSegmentor,
 
 __all__ = [
     'WideResNet38', 'AffinityHead', 'ASPPV2Head', 'CAMHead', 'SEAMHead',
-    'FeatureSimilarityLoss', 'ImportanceSamplingLoss',
+    'FeatureSimilarityLoss', 'HFPLAddon', 'ImportanceSamplingLoss',
     'MultiLabelSoftMarginLoss', 'GlobalAvgPool', 'ImportanceSamplingPool',
     'AffinityNet', 'CAMSegmentor', 'PuzzleCAMSegmentor', 'SEAMSegmentor'
 ]

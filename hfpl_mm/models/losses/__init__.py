@@ -3,6 +3,7 @@ from .feature_similarity_loss import (FeatureSimilarityLoss,
                                       fsl_local, gaussian_tail_mass,
                                       max_prediction_distance,
                                       prediction_maps)
+from .hfpl_addon import ADDON_GUIDE, HFPLAddon
 from .importance_sampling_loss import (ImportanceSamplingLoss,
                                        importance_sampling_loss)
 from .multilabel_soft_margin_loss import (MultiLabelSoftMarginLoss,
@@ -11,7 +12,8 @@ from .multilabel_soft_margin_loss import (MultiLabelSoftMarginLoss,
 __all__ = [
     'FeatureSimilarityLoss', 'feature_similarity_loss', 'fsl_dense',
     'fsl_local', 'gaussian_tail_mass', 'max_prediction_distance',
-    'prediction_maps', 'ImportanceSamplingLoss', 'importance_sampling_loss',
+    'prediction_maps', 'ADDON_GUIDE', 'HFPLAddon', 'ImportanceSamplingLoss',
+    'importance_sampling_loss',
     'MultiLabelSoftMarginLoss', 'multilabel_soft_margin_loss'
 ]
 from .seam_losses import (equivariant_cross_reg_loss, equivariant_reg_loss,

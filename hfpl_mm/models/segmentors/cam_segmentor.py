@@ -12,6 +12,8 @@ from torch import Tensor
 from hfpl_mm.utils.cam_labels import (DEFAULT_BG_POWER, DEFAULT_BG_THRESHOLD,
                                      add_background)
 from hfpl_mm.utils.labels import stack_cls_labels
+from ..utils.cam_contract import (check_cam_head, loss_modules,
+                                  refuse_addon_keys_in_head)
 from ..utils.cam_norm import normalize_cams
 
 
@@ -81,17 +83,33 @@ def softmax_cams_to_scores(cams: Tensor,
 
 @MODELS.register_module()
 class CAMSegmentor(BaseSegmentor):
-    """Weakly-supervised CAM network: backbone (+neck) and a CAM head.
+    """Weakly-supervised CAM network: backbone (+neck), a CAM head and,
+    optionally, the HFPL add-on.
 
     Trained on image-level labels (``gt_cls_label``); ``predict`` returns
     CAM-based segmentations (``pred_sem_seg``, background first, plus the
     scores in ``seg_logits``) so mmseg's evaluators and visualisers work.
 
+    The head is any decode head that returns class maps and has an
+    image-level ``loss_decode`` (the contract of
+    :mod:`hfpl_mm.models.utils.cam_contract`, checked when the model is
+    built): :class:`CAMHead`, mmseg's ``FCNHead``, or a user's own. The
+    segmentor pools the maps to image logits (the head's ``image_logits``,
+    else global average pooling), applies the head's ``loss_decode`` and
+    hands the maps to the add-on (:class:`~hfpl_mm.models.HFPLAddon`) in
+    :meth:`cam_losses`, the one place multi-view subclasses call for each
+    view. See `High-fidelity Pseudo-labels for Boosting Weakly-Supervised
+    Segmentation <https://arxiv.org/abs/2304.02621>`_ and
+    ``docs/add_hfpl_to_your_method.md``.
+
     Args:
         backbone (dict): Any mmseg or mmpretrain backbone
             (``type='mmpretrain.ResNet'`` for the latter).
-        decode_head (dict): A :class:`CAMHead` (or subclass).
+        decode_head (dict): A CAM head (see above).
         neck (dict, optional): Defaults to None.
+        addon (dict, optional): The HFPL add-on,
+            ``dict(type='HFPLAddon', loss_isl=..., loss_fsl=...)``
+            (``configs/_base_/hfpl_addon.py``). Defaults to None (off).
         test_cfg (dict, optional): Keys ``bg_mode`` ('threshold' or
             'power'), ``bg_threshold`` (0.26, :data:`DEFAULT_BG_THRESHOLD`),
             ``bg_power`` (16),
@@ -114,6 +132,7 @@ class CAMSegmentor(BaseSegmentor):
                  backbone: ConfigType,
                  decode_head: ConfigType,
                  neck: OptConfigType = None,
+                 addon: OptConfigType = None,
                  train_cfg: OptConfigType = None,
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
@@ -126,14 +145,17 @@ class CAMSegmentor(BaseSegmentor):
         self.backbone = MODELS.build(backbone)
         if neck is not None:
             self.neck = MODELS.build(neck)
+        refuse_addon_keys_in_head(decode_head)
         self.decode_head = MODELS.build(decode_head)
-        if (getattr(self.decode_head, 'background_channel', False)
-                and not self.supports_background_channel):
+        self.addon = MODELS.build(addon) if addon else None
+        check_cam_head(self.decode_head, type(self).__name__, self.addon)
+        if self.background_channel and not self.supports_background_channel:
             raise ValueError(
                 f'{type(self).__name__} does not support a decode head '
                 'with background_channel=True (the multinomial forms); use '
                 'CAMSegmentor')
-        self.align_corners = self.decode_head.align_corners
+        self.align_corners = getattr(self.decode_head, 'align_corners',
+                                     False)
         self.num_classes = self.decode_head.num_classes
         self.out_channels = self.num_classes + 1
         self.train_cfg = train_cfg or {}
@@ -164,15 +186,95 @@ class CAMSegmentor(BaseSegmentor):
         """CAM logits at feature resolution (N, C, h, w)."""
         return self.decode_head(self.extract_feat(inputs))
 
+    @property
+    def background_channel(self) -> bool:
+        """Whether the head's maps carry a learned background (first)."""
+        return bool(getattr(self.decode_head, 'background_channel', False))
+
+    @property
+    def addon_needs_images(self) -> bool:
+        """Whether the add-on needs the input images (FSL)."""
+        return self.addon is not None and self.addon.needs_images
+
+    def image_logits(self, cams: Tensor) -> Tensor:
+        """Foreground image logits (N, C) of class maps: the head's
+        ``image_logits`` when it has one, else global average pooling (the
+        background channel dropped when there is one)."""
+        pool = getattr(self.decode_head, 'image_logits', None)
+        if pool is not None:
+            return pool(cams)
+        logits = cams.mean(dim=(2, 3))
+        return logits[:, 1:] if self.background_channel else logits
+
     # ---------------------------------------------------------------- train
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        feats = self.extract_feat(inputs)
-        images = None
-        if self.decode_head.needs_images:
-            images = self.denormalize(inputs)
-        losses = self.decode_head.loss(feats, data_samples, self.train_cfg,
-                                       images)
+        cams = self.decode_head(self.extract_feat(inputs))
+        images = self.denormalize(inputs) if self.addon_needs_images else None
+        losses = self.cam_losses(cams, data_samples, images)
         return self._add_prefix(losses, 'decode')
+
+    def cam_losses(self,
+                   cams: Tensor,
+                   data_samples: SampleList,
+                   images: Optional[Tensor] = None,
+                   with_addon: bool = True,
+                   pool_size: Optional[tuple] = None) -> Dict[str, Tensor]:
+        """Classification losses of one view's class maps, with the add-on.
+
+        The maps are pooled to image logits (:meth:`image_logits`) and
+        scored by the head's ``loss_decode`` against ``gt_cls_label``; when
+        the model has an add-on and ``with_addon``, the add-on mixes ISL
+        into them and adds FSL (:class:`~hfpl_mm.models.HFPLAddon`).
+
+        Args:
+            cams (Tensor): Class maps of the view (N, C, h, w), or
+                (N, C + 1, h, w) with a learned background first.
+            data_samples (list[:obj:`SegDataSample`]): With
+                ``gt_cls_label``.
+            images (Tensor, optional): The view's image, RGB in [0, 1]
+                (:meth:`denormalize`); needed when the add-on has FSL and
+                ``with_addon``. Defaults to None.
+            with_addon (bool): Apply the add-on to this view; False gives
+                the plain classification loss at full weight (SEAM's
+                down-scaled view, Puzzle-CAM's tiles, as the reference).
+                Defaults to True.
+            pool_size (tuple, optional): Resize the maps to this size
+                (bilinear, ``align_corners=True``) before pooling, as SEAM
+                pools its upsampled CAM; None pools at feature resolution.
+                Defaults to None.
+
+        Returns:
+            dict[str, Tensor]: The losses and ``acc_cls`` (logged only).
+        """
+        head = self.decode_head
+        labels = stack_cls_labels(data_samples, cams.device)
+        if cams.dim() != 4:
+            raise ValueError(
+                f'{type(head).__name__} returned maps of shape '
+                f'{tuple(cams.shape)}; a CAM head returns class maps '
+                '(N, C, h, w)')
+        num_fg = cams.shape[1] - int(self.background_channel)
+        if labels.shape[1] != num_fg:
+            raise ValueError(
+                f'gt_cls_label has {labels.shape[1]} classes but the head '
+                f'predicts {num_fg}')
+        pool_in = cams
+        if pool_size is not None and tuple(pool_size) != cams.shape[2:]:
+            pool_in = F.interpolate(
+                cams, pool_size, mode='bilinear', align_corners=True)
+        logits = self.image_logits(pool_in)
+        losses = {}
+        for loss in loss_modules(head.loss_decode):
+            value = loss(logits, labels)
+            name = loss.loss_name
+            losses[name] = losses[name] + value if name in losses else value
+        if self.addon is not None and with_addon:
+            losses = self.addon(cams, labels, losses, images)
+        with torch.no_grad():
+            pred = (logits.detach() > 0).float()
+            # logged only: name must not contain 'loss'
+            losses['acc_cls'] = (pred == labels).float().mean() * 100
+        return losses
 
     @staticmethod
     def _add_prefix(losses: Dict[str, Tensor], prefix: str) -> dict:
@@ -202,7 +304,7 @@ class CAMSegmentor(BaseSegmentor):
         """
         n, _, h, w = inputs.shape
         flip = self.test_cfg['flip']
-        softmax = getattr(self.decode_head, 'background_channel', False)
+        softmax = self.background_channel
         total, count = 0, 0
         for scale in self.test_cfg['scales']:
             x = inputs if scale == 1.0 else F.interpolate(
@@ -241,7 +343,7 @@ class CAMSegmentor(BaseSegmentor):
         """Scores (N, C + 1, H, W) of :meth:`multiscale_cams`' output with
         the ``test_cfg`` background rule."""
         cfg = self.test_cfg
-        if getattr(self.decode_head, 'background_channel', False):
+        if self.background_channel:
             return softmax_cams_to_scores(cams, cfg['bg_mode'],
                                           cfg['bg_threshold'],
                                           cfg['bg_power'])

@@ -6,6 +6,7 @@ from mmseg.utils import SampleList
 from torch import Tensor
 
 from hfpl_mm.utils.labels import stack_cls_labels
+from ..utils.cam_contract import loss_modules
 from .cam_segmentor import CAMSegmentor
 
 
@@ -83,14 +84,13 @@ class PuzzleCAMSegmentor(CAMSegmentor):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         head = self.decode_head
         labels = stack_cls_labels(data_samples, inputs.device)
-        images = self.denormalize(inputs) if head.needs_images else None
+        images = self.denormalize(inputs) if self.addon_needs_images else None
         cams = self.forward_cams(inputs)
         merged = merge(self.forward_cams(tile(inputs, self.grid)), self.grid)
-        losses = head.loss_by_feat(cams, data_samples, images)
-        puzzle = head.loss_by_feat(
-            merged, data_samples, None, with_addon=False)
-        losses[f'{head.loss_decode.loss_name}_puzzle'] = puzzle[
-            head.loss_decode.loss_name]
+        losses = self.cam_losses(cams, data_samples, images)
+        puzzle = self.cam_losses(merged, data_samples, None, with_addon=False)
+        for loss in loss_modules(head.loss_decode):
+            losses[f'{loss.loss_name}_puzzle'] = puzzle[loss.loss_name]
         mask = labels[:, :, None, None]
         losses['loss_re'] = self.current_re_weight() * (
             mask * (cams - merged).abs()).mean()

@@ -61,6 +61,11 @@ class SEAMSegmentor(CAMSegmentor):
         self.ecr_topk = ecr_topk
         self.loss_weights = dict(er=1.0, ecr=1.0, pcm=1.0)
         self.loss_weights.update(loss_weights)
+        if not callable(getattr(self.decode_head, 'refine', None)):
+            raise TypeError(
+                f'SEAMSegmentor needs a decode head with refine(cams, feats, '
+                f'img), the pixel correlation module (SEAMHead); '
+                f'{type(self.decode_head).__name__} has none')
 
     def forward_cams(self, inputs: Tensor) -> Tensor:
         feats = self.extract_feat(inputs)
@@ -85,14 +90,13 @@ class SEAMSegmentor(CAMSegmentor):
             mode='bilinear',
             align_corners=True)
         size1, size2 = inputs.shape[2:], img2.shape[2:]
-        head = self.decode_head
-        images = self.denormalize(inputs) if head.needs_images else None
+        images = self.denormalize(inputs) if self.addon_needs_images else None
 
         cam1, rv1, _ = self._view(inputs)
         cam2, rv2, _ = self._view(img2)
         # the add-on (ISL, FSL) on the full view only; GAP after upsampling
-        l1 = head.loss_by_feat(cam1, data_samples, images, pool_size=size1)
-        l2 = head.loss_by_feat(
+        l1 = self.cam_losses(cam1, data_samples, images, pool_size=size1)
+        l2 = self.cam_losses(
             cam2, data_samples, None, with_addon=False, pool_size=size2)
         losses = {}
         for k, v in l1.items():

@@ -90,8 +90,7 @@ def test_addon_off_equals_baseline(name):
     twin_path = osp.join(osp.dirname(path), 'hfpl-' + osp.basename(path))
     cfg = Config.fromfile(osp.join(REPO, twin_path))
     off = copy.deepcopy(cfg.model.to_dict())
-    off['decode_head'].update(loss_isl=None, loss_fsl=None)
-    off['decode_head']['loss_decode']['loss_weight'] = 1.0
+    off['addon'].update(loss_isl=None, loss_fsl=None)
     torch.manual_seed(0)
     base = build(path)
     torch.manual_seed(0)
@@ -115,7 +114,7 @@ def test_addon_weights_mix_gap_and_isl():
     a, b = losses_of(base), losses_of(twin)
     torch.testing.assert_close(b['decode.loss_cls'],
                                0.8 * a['decode.loss_cls'])
-    assert twin.decode_head.loss_isl.loss_weight == 0.2
+    assert twin.addon.loss_isl.loss_weight == 0.2
 
 
 def test_mmpretrain_backbone_mix():
@@ -133,8 +132,8 @@ def test_mmpretrain_backbone_mix():
 
 
 def test_pretrained_unavailable_stops_unless_allowed(tmp_path):
-    """Issue 15, item 15, on a real stage-3 config: mmseg's ``pretrained``
-    and a backbone ``init_cfg`` that cannot be loaded."""
+    """Missing pretrained weights, on a real stage-3 config: mmseg's
+    ``pretrained`` and a backbone ``init_cfg`` that cannot be loaded."""
     from hfpl_mm.utils.pretrained import check_pretrained
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/deeplab/deeplabv3plus_r101-d8_4xb4-20k_'

@@ -1,0 +1,9 @@
+# mmseg's FCNHead as the CAM head + the HFPL add-on; sigma scaled to the
+# 16x16 CAMs as in the CAMHead twin.
+_base_ = [
+    './cam-fcn_r18h-d8_1xb8-400i_synthvoc-128x128.py',
+    '../_base_/hfpl_addon.py'
+]
+model = dict(
+    addon=dict(
+        _base_.hfpl_addon, loss_fsl=dict(_base_.hfpl_loss_fsl, sigma=1.5)))
