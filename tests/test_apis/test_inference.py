@@ -1,5 +1,5 @@
-"""init_model: the one way the tools build a model from config + checkpoint
-(issue 12, item 2)."""
+"""init_model: the one way the tools build a model from config +
+checkpoint."""
 import os.path as osp
 
 import pytest

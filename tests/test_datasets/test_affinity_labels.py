@@ -1,4 +1,4 @@
-"""Issue 10, item 10: AffinityNet labels from block-averaged CRF scores."""
+"""AffinityNet labels from block-averaged CRF scores."""
 import os.path as osp
 
 import numpy as np

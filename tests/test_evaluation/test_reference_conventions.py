@@ -1,4 +1,5 @@
-"""Issue 10, items 12 to 14: metrics computed the way the reference does."""
+"""Metrics computed the way the reference does: the contour F disk, the
+threshold grid and the CAM evaluation split."""
 import os.path as osp
 
 import numpy as np
@@ -26,7 +27,7 @@ def sample(gt, pred, scores=None):
     return s.to_dict()
 
 
-# ------------------------------------------------------------- item 12
+# ------------------------------------------------- contour F tolerance disk
 def test_disk_is_exact():
     k = disk_kernel(5)
     assert k.sum() == 81  # cv2.MORPH_ELLIPSE would give 89
@@ -115,7 +116,7 @@ def test_labelme_vs_official_masks(real_mini):
     assert abs(ref_f - np.mean(per_image)) > 0.01
 
 
-# ------------------------------------------------------------- item 13
+# ---------------------------------------------- background-threshold grid
 def test_reference_threshold_grid():
     assert len(BG_THRESHOLDS) == 60
     assert BG_THRESHOLDS[0] == 0.0 and BG_THRESHOLDS[-1] == 0.59
@@ -139,7 +140,7 @@ def test_absent_class_counts_zero():
     assert metric.evaluate(1)['cam/best_mIoU'] == 50.0
 
 
-# ------------------------------------------------------------- item 14
+# ------------------------------------------------- CAM evaluation split
 @pytest.mark.parametrize('path', [
     'configs/cam/cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
     'configs/seam/hfpl-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py',

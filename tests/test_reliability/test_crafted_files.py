@@ -1,4 +1,4 @@
-"""Issue 15, items 1-3 and 10: no data file or checkpoint runs code, and a
+"""No data file or checkpoint runs code, and a
 bad label file is refused with the file and entry named."""
 import os
 import os.path as osp

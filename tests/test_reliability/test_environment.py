@@ -1,4 +1,4 @@
-"""Issue 15, item 16: the tools of a clone import that clone's hfpl_mm, not
+"""The tools of a clone import that clone's hfpl_mm, not
 the one the shared environment was last installed from."""
 import glob
 import os.path as osp

@@ -1,4 +1,4 @@
-"""Issue 15, items 8 and 12-15: mistakes in inputs and configs give clear
+"""Mistakes in inputs and configs give clear
 errors instead of silent wrong results."""
 import os.path as osp
 
@@ -17,7 +17,7 @@ SEG = ('configs/synthetic/deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-pseudo-'
        '128x128.py')
 
 
-def test_item8_test_tool_refuses_a_mismatched_checkpoint(
+def test_test_tool_refuses_a_mismatched_checkpoint(
         synthetic_voc, checkpoint, tmp_path):
     import torch
     state = torch.load(checkpoint, map_location='cpu', weights_only=True)
@@ -41,7 +41,7 @@ def test_item8_test_tool_refuses_a_mismatched_checkpoint(
     run_tool('tools/test.py', SYNTH_CAM, other, '--non-strict', *opts)
 
 
-def test_item12_split_ids_with_spaces(tmp_path):
+def test_split_ids_with_spaces(tmp_path):
     split = tmp_path / 'split.txt'
     split.write_text('synth_00002\nsynth_00002 copy\n\n  a b  \n')
     assert read_split_file(str(split)) == [
@@ -53,7 +53,7 @@ def test_item12_split_ids_with_spaces(tmp_path):
         read_split_file(str(split))
 
 
-def test_item12_id_with_space_reads_its_own_image(synthetic_voc, tmp_path):
+def test_id_with_space_reads_its_own_image(synthetic_voc, tmp_path):
     import shutil
     root = tmp_path / 'data'
     shutil.copytree(synthetic_voc, root)
@@ -70,7 +70,7 @@ def test_item12_id_with_space_reads_its_own_image(synthetic_voc, tmp_path):
     assert paths == ['synth_00002.jpg', 'synth_00002 copy.jpg']
 
 
-def test_item13_stage3_labels_vs_num_classes(synthetic_voc, tmp_path):
+def test_stage3_labels_vs_num_classes(synthetic_voc, tmp_path):
     from mmengine.runner import Runner
     cfg = Config.fromfile(osp.join(REPO, SEG))
     cfg.work_dir = str(tmp_path / 'w')
@@ -92,7 +92,7 @@ def test_item13_stage3_labels_vs_num_classes(synthetic_voc, tmp_path):
         runner.train()
 
 
-def test_item14_cfg_options_typo():
+def test_cfg_options_typo():
     cfg = Config.fromfile(osp.join(REPO, SYNTH_CAM))
     with pytest.raises(KeyError, match='trian_dataloader.*did you mean '
                        'train_dataloader'):
@@ -105,7 +105,7 @@ def test_item14_cfg_options_typo():
     assert res.returncode != 0 and 'trian_dataloader' in res.stderr
 
 
-def test_item15_missing_pretrained_is_an_error(tmp_path):
+def test_missing_pretrained_is_an_error(tmp_path):
     missing = str(tmp_path / 'typo.pth')
     model = dict(backbone=dict(init_cfg=dict(type='Pretrained',
                                              checkpoint=missing)))
@@ -127,7 +127,7 @@ def test_item15_missing_pretrained_is_an_error(tmp_path):
     assert model['init_cfg']['checkpoint'] == str(ok)
 
 
-def test_item15_train_tool(synthetic_voc, tmp_path):
+def test_train_tool_stops_on_missing_pretrained(synthetic_voc, tmp_path):
     cfg = tiny_train_cfg(SYNTH_CAM, synthetic_voc, str(tmp_path / 'w'),
                          max_iters=1)
     cfg.model.backbone.init_cfg = dict(
@@ -141,8 +141,7 @@ def test_item15_train_tool(synthetic_voc, tmp_path):
     assert 'starts from random initialisation' in res.stdout + res.stderr
 
 
-def test_item11_unreadable_image_named_at_dataset_build(synthetic_voc,
-                                                        tmp_path):
+def test_unreadable_image_named_at_dataset_build(synthetic_voc, tmp_path):
     import shutil
     root = tmp_path / 'data'
     shutil.copytree(synthetic_voc, root)

@@ -1,4 +1,4 @@
-"""Issue 15, items 4-7, 9 and 11: stage 2 never keeps stale or partial
+"""Stage 2 never keeps stale or partial
 outputs, and one bad image does not stop the run."""
 import json
 import os

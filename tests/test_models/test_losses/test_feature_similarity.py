@@ -218,7 +218,7 @@ def test_bad_inputs():
         fsl_dense(img[..., :3], prediction_maps(cams, labels))
 
 
-# ------------------------------------------------ issue 11: vectorised local
+# ----------------------------------- vectorised local: equals the offset loop
 def offset_loop_reference(img, y, mu=2.5, sigma=5.0, radius=15, eps=1e-5):
     """The previous local implementation's formula, with autograd: one
     shifted-slice term per offset of the half window (both orders of every

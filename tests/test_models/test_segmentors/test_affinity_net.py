@@ -48,7 +48,7 @@ def test_affinity_loss_hand_value():
     neg = torch.tensor([[False, False, True]])
     out = affinity_loss([a], [(bg, fg, neg)])
     eps = 1e-5
-    # issue 10, item 8: the reference weights bg/4 + fg/4 + neg/2
+    # the reference weights bg/4 + fg/4 + neg/2
     assert out['loss_aff_bg'].item() == pytest.approx(-math.log(0.5 + eps) / 4)
     assert out['loss_aff_fg'].item() == pytest.approx(-math.log(0.25 + eps) / 4)
     assert out['loss_aff_neg'].item() == pytest.approx(
@@ -102,14 +102,14 @@ def test_training_step_and_refine():
     assert refined.shape == (3, 64, 64)
 
 
-# ---------------------------------------------- issue 10, items 9 to 11
+# ------------------------- the AffinityNet recipe, pairs and random walk
 AFF_CONFIGS = sorted(
     f'configs/affinity/{n}' for n in os.listdir(f'{REPO}/configs/affinity')
     if n.endswith('.py'))
 
 
 @pytest.mark.parametrize('path', AFF_CONFIGS)
-def test_item9_item11_affinity_recipe(path):
+def test_affinity_recipe_follows_psa(path):
     cfg = Config.fromfile(f'{REPO}/{path}')
     assert cfg.optim_wrapper.optimizer.lr == 0.01
     assert cfg.model.test_cfg == dict(beta=8.0, logt=6)
@@ -124,7 +124,7 @@ def test_item9_item11_affinity_recipe(path):
                 if isinstance(m, (torch.nn.GroupNorm, torch.nn.BatchNorm2d))]
 
 
-def test_item11_tool_defaults():
+def test_affinity_tool_defaults_follow_psa():
     from hfpl_mm.apis.affinity import AFFINITY_ALPHAS, RANDOM_WALK_BG_POWER
     assert AFFINITY_ALPHAS == (1.0, 24.0)
     assert RANDOM_WALK_BG_POWER == 6.0
@@ -136,7 +136,7 @@ def test_item11_tool_defaults():
     assert net.band == 4  # radius 5
 
 
-def test_item10_border_band_pairs():
+def test_border_band_pairs():
     # 6x6 map, radius 3 -> band 2: "from" pixels are rows 0..3, cols 2..3
     (ri, ci), (rj, cj) = pair_slices(6, 6, 1, -2, band=2)
     idx = torch.arange(36).view(6, 6)
@@ -161,7 +161,7 @@ def test_item10_border_band_pairs():
     assert all(bg.sum() == 8 for bg, _, _ in per)
 
 
-def test_item10_random_walk_input_is_avg_pooled(monkeypatch):
+def test_random_walk_input_is_avg_pooled(monkeypatch):
     import hfpl_mm.models.segmentors.affinity_net as mod
     cfg = Config.fromfile(
         f'{REPO}/configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-'

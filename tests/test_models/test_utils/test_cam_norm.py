@@ -1,4 +1,4 @@
-"""Issue 10, item 4: one CAM normalisation, the reference's min-max form."""
+"""One CAM normalisation, the reference's min-max form."""
 import pytest
 import torch
 
