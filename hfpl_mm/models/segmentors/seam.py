@@ -1,5 +1,5 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
-from typing import Tuple
+from typing import Dict, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +31,10 @@ class SEAMSegmentor(CAMSegmentor):
     cross regularisation (ECR) between one view's CAM and the other's
     PCM-refined map. As in the HFPL reference, the add-on (ISL mixed into
     the classification loss, and FSL) applies to the full-resolution view
-    only; the down-scaled view keeps its plain GAP loss at full weight.
+    only; the down-scaled view keeps its plain GAP loss at full weight, and
+    the views' classification terms are averaged with ISL inside the full
+    view's term, ``((1 - w) GAP1 + w ISL1 + GAP2) / 2`` (so ISL's effective
+    weight is ``w / 2``), FSL added whole (:meth:`average_views`).
 
     Args:
         rescale (float): Scale of the second view. Defaults to 0.3.
@@ -74,6 +77,36 @@ class SEAMSegmentor(CAMSegmentor):
             return self.decode_head.refine(cams, feats, inputs)[:, 1:]
         return cams
 
+    def average_views(self, full: Dict[str, Tensor],
+                      small: Dict[str, Tensor]) -> Dict[str, Tensor]:
+        """The two views' classification terms averaged as the reference:
+        ``((1 - w) * GAP1 + w * ISL1 + GAP2) / 2``.
+
+        ISL belongs to the full view's classification term, so it is halved
+        with it; a loss of the full view only that is not ISL (FSL) is kept
+        whole, as the reference adds FSL outside the average.
+
+        Args:
+            full (dict[str, Tensor]): :meth:`cam_losses` of the full view,
+                with the add-on.
+            small (dict[str, Tensor]): Those of the down-scaled view,
+                without it.
+
+        Returns:
+            dict[str, Tensor]: The averaged losses, in ``full``'s order.
+        """
+        isl = getattr(self.addon, 'loss_isl', None)
+        isl_name = isl.loss_name if isl is not None else None
+        losses = {}
+        for k, v in full.items():
+            if k in small:
+                losses[k] = (v + small[k]) / 2
+            elif k == isl_name:
+                losses[k] = v / 2
+            else:
+                losses[k] = v
+        return losses
+
     def _view(self, img: Tensor) -> Tuple[Tensor, Tensor, list]:
         feats = self.extract_feat(img)
         cams = self.decode_head(feats)
@@ -98,9 +131,7 @@ class SEAMSegmentor(CAMSegmentor):
         l1 = self.cam_losses(cam1, data_samples, images, pool_size=size1)
         l2 = self.cam_losses(
             cam2, data_samples, None, with_addon=False, pool_size=size2)
-        losses = {}
-        for k, v in l1.items():
-            losses[k] = (v + l2[k]) / 2 if k in l2 else v
+        losses = self.average_views(l1, l2)
 
         rv1 = _resize(rv1, size1)
         rv2 = _resize(rv2, size2)

@@ -15,7 +15,8 @@ from mmseg.registry import MODELS
 from test_cam_models import batch
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from hfpl_mm.models.losses import feature_similarity_loss
+from hfpl_mm.models.losses import (feature_similarity_loss,
+                                   importance_sampling_loss, pcm_min_loss)
 from hfpl_mm.models.losses.multilabel_soft_margin_loss import \
     multilabel_soft_margin_loss
 
@@ -57,6 +58,49 @@ def test_seam_isl_on_full_view_only(monkeypatch):
     # the 0.3 view (19 px -> 3x3 logits) gets none
     assert calls == [(2, 20, 8, 8)]
     assert 'decode.loss_isl' in losses and 'decode.loss_fsl' in losses
+
+
+def test_seam_isl_inside_view_average():
+    """The SEAM add-on twin's whole training loss is the reference's
+    combination of the same parts on the same outputs:
+    ((1 - w) GAP1 + w ISL1 + GAP2) / 2 + (PCM1 + PCM2) / 2 + ER + ECR + FSL1,
+    so ISL weighs w / 2 (not w) and FSL is not averaged."""
+    model = build(HFPL_SEAM)
+    model.eval()  # no dropout, so the views can be recomputed
+    data = model.data_preprocessor(batch(), True)
+    x = data['inputs']
+    torch.manual_seed(7)
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    labels = torch.stack([s.gt_cls_label for s in data['data_samples']])
+    mask = torch.cat([torch.ones(2, 1), labels], 1)[:, :, None, None]
+
+    def up(t, size):
+        return F.interpolate(t, size, mode='bilinear', align_corners=True)
+
+    with torch.no_grad():
+        x2 = F.interpolate(x, scale_factor=0.3, mode='bilinear',
+                           align_corners=True)
+        cam1, rv1, _ = model._view(x)
+        cam2, rv2, _ = model._view(x2)
+        size1, size2 = x.shape[2:], x2.shape[2:]
+        gap1 = multilabel_soft_margin_loss(up(cam1, size1).mean((2, 3)),
+                                           labels)
+        gap2 = multilabel_soft_margin_loss(up(cam2, size2).mean((2, 3)),
+                                           labels)
+        torch.manual_seed(7)
+        isl1 = importance_sampling_loss(cam1, labels, num_samples=10)
+        fsl1 = feature_similarity_loss(model.denormalize(x), cam1, labels,
+                                       mu=2.5, sigma=5.0, impl='dense')
+        pcm = (pcm_min_loss((up(rv1, size1) * mask)[:, 1:]) +
+               pcm_min_loss((up(rv2, size2) * mask)[:, 1:])) / 2
+    w = model.addon.loss_isl.loss_weight
+    assert w == 0.2
+    reference = (((1 - w) * gap1 + w * isl1 + gap2) / 2 + pcm +
+                 losses['decode.loss_er'] + losses['decode.loss_ecr'] + fsl1)
+    assert abs(float(total) - float(reference)) < 1e-5
+    torch.testing.assert_close(losses['decode.loss_isl'], w * isl1 / 2)
+    torch.testing.assert_close(losses['decode.loss_fsl'], fsl1)
 
 
 def test_seam_second_view_gap_at_full_weight():
