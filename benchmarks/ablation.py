@@ -345,7 +345,8 @@ class Runner:
                               seed=seed), **opts), self.s['iters1'])
         ckpt = train(self.loaders(cfg))
         res, meta = stage2(cfg, ckpt, layout, osp.join(out, 'pseudo'),
-                           self.s['scales'], self.s['flip'])
+                           dict(scales=self.s['scales'],
+                                flip=self.s['flip']))
         # the labels at the fixed threshold, for the fixed-threshold mIoU
         fixed_dir = osp.join(out, 'pseudo', 'labels_fixed')
         write_threshold_labels(res['cam_dir'], fixed_dir, FIXED_THRESHOLD,

@@ -28,8 +28,11 @@ def parse_args():
     p.add_argument('--data-root', help='override the dataset data_root')
     p.add_argument('--out-dir', required=True)
     p.add_argument('--scales', type=float, nargs='+',
-                   default=[0.5, 1.0, 1.5, 2.0])
-    p.add_argument('--no-flip', action='store_true')
+                   help="inference scales (default: the config's "
+                   'model.test_cfg.scales)')
+    p.add_argument('--flip', action=argparse.BooleanOptionalAction,
+                   help="add flipped copies (default: the config's "
+                   'model.test_cfg.flip)')
     p.add_argument('--bg-mode', choices=['threshold', 'power'],
                    help="background rule (default: the config's "
                    'model.test_cfg.bg_mode)')
@@ -64,16 +67,17 @@ def main():
     cfg = Config.fromfile(args.config)
     from hfpl_mm.utils.config import merge_cfg_options
     merge_cfg_options(cfg, args.cfg_options)
-    bg = {
+    # the config's model.test_cfg is the one source; the command line
+    # overrides only what it is given
+    overrides = {
         k: getattr(args, k)
-        for k in ('bg_mode', 'bg_threshold', 'bg_power')
-        if getattr(args, k) is not None
+        for k in ('scales', 'flip', 'bg_mode', 'bg_threshold', 'bg_power')
     }
     from hfpl_mm.utils.dist import init_distributed
     init_distributed(args.launcher, cfg.get('env_cfg', {}).get('dist_cfg'))
     model, loader = build_cam_inference(
-        cfg, args.checkpoint, args.split, args.data_root, args.scales,
-        not args.no_flip, test_cfg=bg)
+        cfg, args.checkpoint, args.split, args.data_root,
+        test_cfg=overrides)
     # the data, the model's test_cfg and the checkpoint's digest are added
     # by generate_pseudo_labels
     settings = dict(

@@ -66,10 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seg-on', nargs='*', default=['baseline', 'hfpl'],
                    choices=['baseline', 'hfpl'],
                    help='whose pseudo-labels stage 3 trains on (none: skip)')
-    p.add_argument('--scales', type=float, nargs='+', default=[1.0, 0.5, 1.5],
-                   help='CAM inference scales of stage 2')
-    p.add_argument('--no-flip', action='store_true',
-                   help='no flipped copies at CAM inference')
+    p.add_argument('--scales', type=float, nargs='+',
+                   help="CAM inference scales of stage 2 (default: the CAM "
+                   "configs' model.test_cfg.scales; the bundled default's "
+                   'are 1.0 0.5 1.5)')
+    p.add_argument('--flip', action=argparse.BooleanOptionalAction,
+                   help="flipped copies at CAM inference (default: the CAM "
+                   "configs' model.test_cfg.flip)")
     p.add_argument('--cls-labels', help='cls_labels.npy for folders without '
                    'Annotations/')
     return p
@@ -102,7 +105,7 @@ def main():
         iters1=args.iters,
         iters3=args.seg_iters,
         scales=args.scales,
-        flip=not args.no_flip,
+        flip=args.flip,
         cls_labels=args.cls_labels,
         seg_on=args.seg_on)
 

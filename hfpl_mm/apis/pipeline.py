@@ -188,8 +188,11 @@ def write_threshold_labels(cam_dir: str, label_dir: str, threshold: float,
     return stems
 
 
-def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
-           scales: Sequence[float], flip: bool) -> Tuple[Dict, dict]:
+def stage2(cfg: Config,
+           ckpt: str,
+           layout: DataLayout,
+           out_dir: str,
+           test_cfg: Optional[dict] = None) -> Tuple[Dict, dict]:
     """Pseudo-labels of the train split at the best background threshold,
     with their evaluation; CAMs kept for the report.
 
@@ -198,21 +201,25 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
         ckpt (str): Its trained checkpoint.
         layout (DataLayout): The data.
         out_dir (str): Gets ``cams/``, ``labels/`` and the sweep's curve.
-        scales (Sequence[float]): Inference scales.
-        flip (bool): Add flipped copies.
+        test_cfg (dict, optional): Overrides of the config's
+            ``model.test_cfg`` (the inference settings' one source), e.g.
+            ``scales`` and ``flip``. Defaults to None.
 
     Returns:
         tuple[dict, dict]: The results (sweep, best threshold, pseudo-label
-        mIoU and contour F, folders) and the dataset meta.
+        mIoU and contour F, folders, the inference scales and flip used)
+        and the dataset meta.
     """
     model, loader = build_cam_inference(cfg, ckpt, layout.splits['train'],
-                                        layout.root, scales, flip)
+                                        layout.root, test_cfg=test_cfg)
+    scales = list(model.test_cfg['scales'])
+    flip = bool(model.test_cfg['flip'])
     meta = loader.dataset.metainfo
     num_classes = len(meta['classes'])
     cam_dir = osp.join(out_dir, 'cams')
     counts = generate_pseudo_labels(
         model, loader, cam_dir, save_cams=True, overwrite=True,
-        settings=dict(checkpoint=ckpt, scales=list(scales), flip=flip),
+        settings=dict(checkpoint=ckpt, scales=scales, flip=flip),
         progress=False)
     if counts['failed']:
         raise RuntimeError(f'{counts["failed"]} images failed in stage 2')
@@ -238,7 +245,9 @@ def stage2(cfg: Config, ckpt: str, layout: DataLayout, out_dir: str,
         contour_f=ev['contour_f'] * 100,
         contour_p=ev['contour_precision'] * 100,
         contour_r=ev['contour_recall'] * 100,
-        num_images=ev['num_images']), meta
+        num_images=ev['num_images'],
+        scales=scales,
+        flip=flip), meta
 
 
 def stage3(cfg: Config) -> Dict[str, float]:
@@ -261,8 +270,8 @@ def run_pipeline(data_root: str,
                  seg_config: Optional[str],
                  iters1: Optional[int] = None,
                  iters3: Optional[int] = None,
-                 scales: Sequence[float] = (1.0, 0.5, 1.5),
-                 flip: bool = True,
+                 scales: Optional[Sequence[float]] = None,
+                 flip: Optional[bool] = None,
                  cls_labels: Optional[str] = None,
                  seg_on: Sequence[str] = ()) -> Dict:
     """Run the main job: stage 1 and 2 for every config, stage 3 on the
@@ -280,9 +289,10 @@ def run_pipeline(data_root: str,
             schedule.
         iters3 (int, optional): Stage-3 iterations; None keeps the
             config's schedule.
-        scales (Sequence[float]): CAM inference scales.
-            Defaults to (1.0, 0.5, 1.5).
-        flip (bool): Add flipped copies at inference. Defaults to True.
+        scales (Sequence[float], optional): CAM inference scales; None
+            keeps each config's ``model.test_cfg.scales``. Defaults to None.
+        flip (bool, optional): Add flipped copies at inference; None keeps
+            each config's ``model.test_cfg.flip``. Defaults to None.
         cls_labels (str, optional): ``cls_labels.npy`` for folders without
             ``Annotations/``.
         seg_on (Sequence[str]): Methods whose pseudo-labels stage 3 trains
@@ -305,7 +315,7 @@ def run_pipeline(data_root: str,
         log(f'stage 2 [{name}]: pseudo-labels from {ckpt}')
         results[name], meta = stage2(cfg, ckpt, layout,
                                      osp.join(work_dir, name, 'pseudo'),
-                                     scales, flip)
+                                     dict(scales=scales, flip=flip))
         r = results[name]
         log(f'stage 2 [{name}]: CAM mIoU {r["best_miou"]:.2f} at '
             f'{r["best_threshold"]:.2f}; pseudo-labels mIoU '
@@ -329,8 +339,8 @@ def run_pipeline(data_root: str,
         num_train=next(iter(results.values()))['num_images'],
         iters1=schedule1,
         iters3=schedule3,
-        scales=list(scales),
-        flip=flip,
+        scales=next(iter(results.values()))['scales'],
+        flip=next(iter(results.values()))['flip'],
         configs=configs,
         seg_config=seg_config,
         results=results,

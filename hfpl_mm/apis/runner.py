@@ -1,7 +1,7 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """Build a trained model and an inference dataloader from a config."""
 import copy
-from typing import Optional, Sequence, Tuple
+from typing import Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -65,12 +65,15 @@ def build_cam_inference(cfg: Config,
                         checkpoint: Optional[str],
                         split: str,
                         data_root: Optional[str] = None,
-                        scales: Sequence[float] = (1.0, ),
-                        flip: bool = False,
                         device: Optional[str] = None,
                         test_cfg: Optional[dict] = None
                         ) -> Tuple[torch.nn.Module, object]:
     """(model of :func:`init_model`, dataloader).
+
+    The inference settings have one source, the config's
+    ``model.test_cfg`` (``scales``, ``flip``, the background rule);
+    ``test_cfg`` overrides only the keys it is given, as the tools' command
+    lines do.
 
     In a distributed run the caller sets up the process group first (as
     ``tools/make_pseudo_labels.py`` does with
@@ -82,18 +85,19 @@ def build_cam_inference(cfg: Config,
         checkpoint (str, optional): Weights to load (strictly).
         split (str): Split stem or split / annotation file.
         data_root (str, optional): Override of the dataset's data_root.
-        scales (Sequence[float]): Inference scales. Defaults to (1.0, ).
-        flip (bool): Add flipped copies. Defaults to False.
         device (str, optional): Defaults to CUDA when available.
-        test_cfg (dict, optional): Further overrides of the model's
-            ``test_cfg`` (e.g. ``bg_threshold``); the config's values stay
-            for the keys not given; ``scales`` and ``flip`` as above.
+        test_cfg (dict, optional): Overrides of the model's ``test_cfg``
+            (e.g. ``scales``, ``flip``, ``bg_threshold``); keys whose value
+            is None are ignored. Defaults to None.
 
     Returns:
         tuple: The model and the dataloader.
     """
-    model = init_model(cfg, checkpoint, device,
-                       dict(test_cfg or {}, scales=tuple(scales), flip=flip))
+    overrides = {
+        k: (tuple(v) if k == 'scales' else v)
+        for k, v in (test_cfg or {}).items() if v is not None
+    }
+    model = init_model(cfg, checkpoint, device, overrides)
     loader = Runner.build_dataloader(
         inference_dataloader_cfg(cfg, split, data_root))
     return model, loader

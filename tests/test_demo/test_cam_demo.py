@@ -27,10 +27,9 @@ def test_demo_label_equals_stage2(synthetic_voc, checkpoint, tmp_path):
     assert panel.size == (64 * (len(names) + 2), 64)  # image, CAMs, label
     # the same label as stage 2 (same config, scales, flip, threshold)
     cfg = Config.fromfile(SYNTH_CAM)
-    t = cfg.model.test_cfg
     model, loader = build_cam_inference(cfg, checkpoint, 'val',
-                                        synthetic_voc, t.scales, t.flip,
-                                        device='cpu')
+                                        synthetic_voc, device='cpu')
+    assert model.test_cfg['scales'] == (1.0, 0.5, 1.5)  # the config's
     pl = tmp_path / 'pl'
     generate_pseudo_labels(model, loader, str(pl), progress=False)
     np.testing.assert_array_equal(

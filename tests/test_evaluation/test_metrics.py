@@ -60,3 +60,25 @@ def test_contour_metric_perfect_and_wrong(reduction, expected):
     # 'dataset': class a only, counts summed: pred boundary n all matched,
     # GT boundary 2n half matched -> P=1, R=1/2, F=2/3
     assert res['contour/F'] == pytest.approx(expected, abs=0.01)
+
+
+def test_contour_metric_scores_cams_at_its_own_background_threshold():
+    """bg_threshold: the labels come from the CAM scores with that constant
+    background (the reference's 0.25), not from pred_sem_seg (0.26)."""
+    gt = np.zeros((6, 6), np.int64)
+    gt[1:4, 1:4] = 1
+    scores = np.zeros((2, 6, 6), np.float32)
+    scores[0] = 0.26  # the model's own background, as CAMSegmentor writes
+    scores[1][gt == 1] = 0.255  # above 0.25, below 0.26
+    background_everywhere = np.zeros_like(gt)
+    results = {}
+    for t in (None, 0.25):
+        metric = METRICS.build(
+            dict(type='ContourFMetric', bound_th=0, bg_threshold=t))
+        metric.dataset_meta = dict(classes=('background', 'a'))
+        metric.process({}, [sample(scores, gt, background_everywhere)])
+        results[t] = metric.evaluate(1)['contour/F']
+    assert results[0.25] == 100.0  # the square is found at 0.25
+    assert results[None] == 0.0  # pred_sem_seg (0.26) has no object
+    with pytest.raises(ValueError, match='bg_threshold'):
+        METRICS.build(dict(type='ContourFMetric', bg_threshold=26))

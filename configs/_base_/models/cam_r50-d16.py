@@ -33,6 +33,8 @@ model = dict(
         pooling=dict(type='GlobalAvgPool'),
         loss_decode=dict(type='MultiLabelSoftMarginLoss', loss_weight=1.0)),
     train_cfg=dict(),
-    # the background score of the reference's pseudo-label PNGs: 0.26
-    test_cfg=dict(bg_mode='threshold', bg_threshold=0.26, scales=(1.0, ),
-                  flip=False))
+    # the reference's stage-2 inference, the one source for stage 2 and
+    # tools/test.py: scales 0.5, 1, 1.5, 2 + flip; the background score of
+    # its pseudo-label PNGs, 0.26
+    test_cfg=dict(bg_mode='threshold', bg_threshold=0.26,
+                  scales=(0.5, 1.0, 1.5, 2.0), flip=True))

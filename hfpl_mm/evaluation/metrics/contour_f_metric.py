@@ -8,6 +8,8 @@ from mmengine.logging import MMLogger, print_log
 from mmseg.registry import METRICS
 from prettytable import PrettyTable
 
+from hfpl_mm.utils.cam_labels import threshold_labels
+
 from ..functional import (CONTOUR_REDUCTIONS, GT_IGNORE_MODES,
                           contour_counts_per_class, reduce_contour_counts)
 
@@ -41,6 +43,14 @@ class ContourFMetric(BaseMetric):
         count_absent (bool): With 'dataset', a class absent everywhere
             scores 1 and counts (reference); False leaves it out.
             Defaults to True.
+        bg_threshold (float, optional): Score the labels of the CAM scores
+            (``seg_logits``, background first, as :class:`CAMSegmentor`
+            writes them) with this constant background instead of
+            ``pred_sem_seg``: a pixel is background unless its best
+            foreground score exceeds it. The reference scores its CAMs'
+            contours at 0.25 (its ``contour_fscore.py --is_seam``), the CAM
+            configs set that; None (default) scores ``pred_sem_seg``, e.g.
+            a segmentation model's prediction.
     """
     default_prefix = 'contour'
 
@@ -50,6 +60,7 @@ class ContourFMetric(BaseMetric):
                  gt_ignore: str = 'background',
                  reduction: str = 'dataset',
                  count_absent: bool = True,
+                 bg_threshold: Optional[float] = None,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  **kwargs) -> None:
@@ -65,11 +76,20 @@ class ContourFMetric(BaseMetric):
         self.gt_ignore = gt_ignore
         self.reduction = reduction
         self.count_absent = count_absent
+        if bg_threshold is not None and not 0 <= bg_threshold <= 1:
+            raise ValueError('bg_threshold is a background score in [0, 1] '
+                             f'(CAM scores are min-max normalised), got '
+                             f'{bg_threshold}')
+        self.bg_threshold = bg_threshold
 
     def process(self, data_batch: dict, data_samples: Sequence[dict]) -> None:
         num_classes = len(self.dataset_meta['classes'])
         for sample in data_samples:
-            pred = _to_numpy(sample['pred_sem_seg']['data']).squeeze(0)
+            if self.bg_threshold is None:
+                pred = _to_numpy(sample['pred_sem_seg']['data']).squeeze(0)
+            else:
+                scores = sample['seg_logits']['data']
+                pred = threshold_labels(scores[1:], [self.bg_threshold])[0]
             gt = _to_numpy(sample['gt_sem_seg']['data']).squeeze(0)
             counts = contour_counts_per_class(pred, gt, num_classes,
                                               self.ignore_index,
