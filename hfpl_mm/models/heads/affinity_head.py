@@ -44,6 +44,9 @@ class AffinityHead(BaseModule):
         norm_cfg (dict, optional): A norm after each projection, e.g.
             ``dict(type='GN', num_groups=4)`` (our earlier variant); None as
             the reference. Defaults to None.
+        init_cfg (dict | list[dict]): Defaults to PSA's initialisation:
+            the projections Kaiming (normal, fan in), the mix Xavier
+            (uniform, gain 4).
     """
 
     def __init__(self,
@@ -52,7 +55,15 @@ class AffinityHead(BaseModule):
                  radius: int = 5,
                  norm_cfg: OptConfigType = None,
                  init_cfg: OptMultiConfig = dict(
-                     type='Kaiming', layer='Conv2d')) -> None:
+                     type='Kaiming',
+                     layer='Conv2d',
+                     mode='fan_in',
+                     distribution='normal',
+                     override=dict(
+                         name='mix',
+                         type='Xavier',
+                         gain=4.0,
+                         distribution='uniform'))) -> None:
         super().__init__(init_cfg)
         if len(in_channels) != len(channels):
             raise ValueError('in_channels and channels differ in length: '

@@ -1,15 +1,29 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
+import copy
 from typing import List
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
+from mmseg.utils import OptMultiConfig
 from torch import Tensor
 
 from ..losses.seam_losses import keep_max_foreground, with_background
 from ..utils.cam_norm import normalize_cams
 from .cam_head import CAMHead
+
+
+#: SEAM's initialisation of its head (``fc8``, ``f8_3`` / ``f8_4``, ``f9``
+#: of the reference's ``resnet38_SEAM``).
+SEAM_HEAD_INIT = [
+    dict(type='Xavier', distribution='uniform',
+         override=dict(name='conv_seg')),
+    dict(type='Kaiming', mode='fan_in', distribution='normal',
+         override=[dict(name='proj_low'), dict(name='proj_mid')]),
+    dict(type='Xavier', gain=4.0, distribution='uniform',
+         override=dict(name='embed')),
+]
 
 
 @MODELS.register_module()
@@ -27,14 +41,21 @@ class SEAMHead(CAMHead):
             ``low`` and ``mid``. Defaults to (64, 128).
         pcm_out_channels (int): Channels of the affinity embedding.
             Defaults to 192.
+        init_cfg (dict | list[dict]): Defaults to :data:`SEAM_HEAD_INIT`,
+            the reference's: classifier Xavier (uniform), PCM projections
+            Kaiming (normal, fan in), PCM embedding Xavier (uniform, gain 4).
     """
 
     def __init__(self,
                  pcm_in_channels=(512, 1024),
                  pcm_channels=(64, 128),
                  pcm_out_channels: int = 192,
+                 init_cfg: OptMultiConfig = None,
                  **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__(
+            init_cfg=copy.deepcopy(SEAM_HEAD_INIT)
+            if init_cfg is None else init_cfg,
+            **kwargs)
         self.proj_low = nn.Conv2d(pcm_in_channels[0], pcm_channels[0], 1,
                                   bias=False)
         self.proj_mid = nn.Conv2d(pcm_in_channels[1], pcm_channels[1], 1,
