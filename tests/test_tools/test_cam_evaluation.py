@@ -17,6 +17,7 @@ CAM_CONFIGS = [
     'configs/cam/hfpl-cam_r50-d16_1xb8-8e_coco14-448x448.py',
     'configs/cam/cam-fcn_r50-d16_1xb8-8e_voc12aug-448x448.py',
     'configs/seam/hfpl-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py',
+    'configs/seam/seam_wr38-d8_1xb8-8e_coco14-448x448.py',
     'configs/puzzlecam/puzzlecam_r50-d16_1xb8-8e_voc12aug-448x448.py',
 ]
 

@@ -210,3 +210,10 @@ def test_coco_fsl_weight():
         osp.join(REPO,
                  'configs/cam/hfpl-cam_r50-d16_1xb8-8e_voc12aug-448x448.py'))
     assert voc.model.addon.loss_fsl.loss_weight == 1.0
+    # SEAM on COCO (train_cam_coco.py): the VOC recipe, 80 classes, FSL 0.2
+    seam = Config.fromfile(osp.join(
+        REPO, 'configs/seam/hfpl-seam_wr38-d8_1xb8-8e_coco14-448x448.py'))
+    assert seam.model.addon.loss_fsl.loss_weight == 0.2
+    assert seam.model.type == 'SEAMSegmentor'
+    assert seam.model.decode_head.num_classes == 80
+    assert seam.train_dataloader.dataset.type == 'COCOWeakDataset'
