@@ -38,6 +38,8 @@ REGISTERED = {
         ('PackWeakSegInputs', 'datasets.transforms.formatting'),
         ('LoadCheckedImageFromFile', 'datasets.transforms.formatting'),
         ('LoadAffinityScores', 'datasets.transforms.affinity'),
+        ('RandomResizeLong', 'datasets.transforms.transforms'),
+        ('RandomCropOrPad', 'datasets.transforms.transforms'),
         ('AffinityLabelFromScores', 'datasets.transforms.affinity'),
     ],
     'METRICS': [

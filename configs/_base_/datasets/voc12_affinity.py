@@ -12,7 +12,12 @@ train_pipeline = [
     dict(type='LoadAffinityScores'),
     dict(type='RandomCrop', crop_size=(448, 448)),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PhotoMetricDistortion'),
+    dict(
+        type='mmpretrain.ColorJitter',
+        brightness=0.3,
+        contrast=0.3,
+        saturation=0.3,
+        hue=0.1),
     dict(type='AffinityLabelFromScores', stride=8),
     dict(type='PackSegInputs'),
 ]

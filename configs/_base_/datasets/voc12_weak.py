@@ -3,7 +3,32 @@
 dataset_type = 'VOCWeakDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 crop_size = (448, 448)
+# The reference's CAM training augmentation (SEAM / HFPL train_cam_voc.py):
+# the long side uniform in [448, 768] (PIL bicubic), flip, torchvision-style
+# ColorJitter(0.3, 0.3, 0.3, 0.1) always (mmpretrain's), a 448 crop that
+# pads at a random position with the mean colour (0 after normalisation).
 train_pipeline = [
+    dict(type='LoadCheckedImageFromFile'),
+    dict(type='RandomResizeLong', min_long=448, max_long=768),
+    dict(type='RandomFlip', prob=0.5),
+    dict(
+        type='mmpretrain.ColorJitter',
+        brightness=0.3,
+        contrast=0.3,
+        saturation=0.3,
+        hue=0.1),
+    dict(
+        type='RandomCropOrPad',
+        crop_size=crop_size,
+        pad_val=(103.53, 116.28, 123.675)),  # the mean, BGR
+    dict(type='PackWeakSegInputs'),
+]
+# mmseg's transforms, our earlier default (both edges scaled independently
+# in [448, 768], bilinear; each photometric distortion with p 0.5; padding at
+# the bottom / right by the data preprocessor). Select it in a child config:
+#   train_dataloader = dict(
+#       dataset=dict(pipeline=_base_.mmseg_train_pipeline))
+mmseg_train_pipeline = [
     dict(type='LoadCheckedImageFromFile'),
     dict(type='RandomResize', scale=[(448, 448), (768, 768)],
          keep_ratio=True),
@@ -21,6 +46,8 @@ train_dataloader = dict(
     batch_size=8,
     num_workers=4,
     persistent_workers=True,
+    # as the reference: the last incomplete batch of an epoch is dropped
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     dataset=dict(
         type=dataset_type,
