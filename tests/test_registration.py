@@ -18,6 +18,8 @@ REGISTERED = {
         ('SEAMHead', 'models.heads.seam_head'),
         ('AffinityHead', 'models.heads.affinity_head'),
         ('ASPPV2Head', 'models.heads.aspp_v2_head'),
+        ('DeepLabV1Head', 'models.heads.deeplab_v1_head'),
+        ('CRFSegTTAModel', 'models.segmentors.crf_tta'),
         ('WideResNet38', 'models.backbones.wide_resnet38'),
         ('GlobalAvgPool', 'models.necks.global_avg_pool'),
         ('ImportanceSamplingPool', 'models.necks.importance_sampling'),
@@ -40,6 +42,8 @@ REGISTERED = {
         ('LoadAffinityScores', 'datasets.transforms.affinity'),
         ('RandomResizeLong', 'datasets.transforms.transforms'),
         ('RandomCropOrPad', 'datasets.transforms.transforms'),
+        ('RandomRescale', 'datasets.transforms.transforms'),
+        ('RandomHSVShift', 'datasets.transforms.transforms'),
         ('AffinityLabelFromScores', 'datasets.transforms.affinity'),
     ],
     'METRICS': [

@@ -26,6 +26,12 @@ def parse_args():
         help='load a checkpoint whose keys do not match the model (default: '
         'refuse missing or unexpected keys, e.g. a segmentation checkpoint on '
         'a CAM config)')
+    parser.add_argument(
+        '--tta',
+        action='store_true',
+        help="test-time augmentation as mmseg's: the config's tta_pipeline "
+        'and tta_model (the DeepLab-v1 configs: scales 0.5-1.75 + flip, '
+        'logits averaged, dense CRF, as the reference)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
@@ -48,6 +54,13 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = None  # loaded below, strictly
+    if args.tta:
+        if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
+            raise KeyError(f'{args.config} has no tta_model / tta_pipeline '
+                           'for --tta')
+        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        cfg.tta_model.module = cfg.model
+        cfg.model = cfg.tta_model
     setup_distributed(cfg, args.launcher)
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(

@@ -1,4 +1,5 @@
-# Stage 3: DeepLab-v2 ResNet-101 (the reference's final model) trained on
+# Stage 3: DeepLab-v2 ResNet-101 (an alternative to the reference's final
+# network, DeepLab-v1 on Wide ResNet-38: deeplabv1_wr38-*) trained on
 # pseudo-labels (PseudoLabels/ under data_root unless
 # train_dataloader.dataset.data_prefix.seg_map_path is overridden),
 # evaluated on VOC val GT.

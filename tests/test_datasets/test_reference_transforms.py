@@ -120,3 +120,37 @@ def test_reference_schedule_and_batches(synthetic_voc):
         pipeline=[dict(type='LoadCheckedImageFromFile'),
                   dict(type='PackWeakSegInputs')])
     assert len(Runner.build_dataloader(dl)) == 2  # 8 // 3, the rest dropped
+
+
+def test_final_network_augmentation_hand_values():
+    """RandomRescale: one factor for both sides, rounded sizes, labels
+    nearest; RandomHSVShift: integer shifts in OpenCV's 8-bit HSV."""
+    import cv2
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    seg = rng.integers(0, 3, (20, 30), dtype=np.uint8)
+    t = TRANSFORMS.build(dict(type='RandomRescale', ratio_range=(0.5, 1.5)))
+    np.random.seed(1)
+    ratios = [t._ratio() for _ in range(2000)]
+    assert 0.5 <= min(ratios) and max(ratios) <= 1.5
+    assert np.mean(ratios) == pytest.approx(1.0, abs=0.02)
+    t._ratio = lambda: 0.75
+    out = t(dict(img=img.copy(), gt_seg_map=seg.copy()))
+    assert out['img'].shape == (15, 22, 3)  # round(22.5) = 22, 15
+    np.testing.assert_array_equal(
+        out['img'], cv2.resize(img, (22, 15), interpolation=cv2.INTER_CUBIC))
+    assert set(np.unique(out['gt_seg_map'])) <= {0, 1, 2}
+    hsv = TRANSFORMS.build(dict(type='RandomHSVShift', hue=10,
+                                saturation=10, value=10))
+    hsv._deltas = lambda: (175, -300, 300)
+    out = hsv(dict(img=img.copy()))
+    h, s, v = cv2.split(cv2.cvtColor(out['img'], cv2.COLOR_BGR2HSV))
+    # every pixel saturated to 0 and value 255: grey-white, whatever hue
+    assert (s == 0).all() and (v == 255).all()
+    fresh = TRANSFORMS.build(dict(type='RandomHSVShift', hue=2,
+                                  saturation=1, value=0))
+    np.random.seed(0)
+    deltas = {fresh._deltas() for _ in range(300)}
+    assert {d[0] for d in deltas} == {-2, -1, 0, 1, 2}
+    assert {d[1] for d in deltas} == {-1, 0, 1}
+    assert {d[2] for d in deltas} == {0}

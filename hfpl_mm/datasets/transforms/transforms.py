@@ -144,3 +144,81 @@ class RandomCropOrPad(BaseTransform):
     def __repr__(self) -> str:
         return (f'{type(self).__name__}(crop_size={self.crop_size}, '
                 f'pad_val={self.pad_val}, seg_pad_val={self.seg_pad_val})')
+
+
+@TRANSFORMS.register_module()
+class RandomRescale(BaseTransform):
+    """Rescale by a factor drawn uniformly from ``ratio_range``, the
+    reference's ``RandomScale`` of its final network's training (OpenCV,
+    bicubic for the image, nearest for the labels; sizes
+    ``round(w * r)`` x ``round(h * r)``).
+
+    Required keys: ``img``. Modified keys: ``img``, ``img_shape``,
+    ``gt_seg_map``. Added keys: ``scale_factor``.
+
+    Args:
+        ratio_range (tuple[float, float]): Defaults to (0.5, 1.5).
+        interpolation (str): Of the image. Defaults to 'bicubic'.
+    """
+
+    def __init__(self,
+                 ratio_range: Tuple[float, float] = (0.5, 1.5),
+                 interpolation: str = 'bicubic') -> None:
+        if not 0 < ratio_range[0] <= ratio_range[1]:
+            raise ValueError(f'ratio_range must be 0 < low <= high, got '
+                             f'{ratio_range}')
+        self.ratio_range = tuple(ratio_range)
+        self.interpolation = interpolation
+
+    @cache_randomness
+    def _ratio(self) -> float:
+        return float(np.random.uniform(*self.ratio_range))
+
+    def transform(self, results: Dict) -> Dict:
+        h, w = results['img'].shape[:2]
+        r = self._ratio()
+        size = (max(1, int(round(w * r))), max(1, int(round(h * r))))
+        results['img'] = mmcv.imresize(
+            results['img'], size, interpolation=self.interpolation)
+        for key in SEG_KEYS:
+            if key in results:
+                results[key] = mmcv.imresize(
+                    results[key], size, interpolation='nearest')
+        results['img_shape'] = (size[1], size[0])
+        results['scale_factor'] = (size[0] / w, size[1] / h)
+        return results
+
+
+@TRANSFORMS.register_module()
+class RandomHSVShift(BaseTransform):
+    """Shift hue, saturation and value by integers drawn uniformly from
+    ``[-h, h]``, ``[-s, s]``, ``[-v, v]`` in OpenCV's 8-bit HSV (hue modulo
+    180, the others clipped to 0..255), the reference's ``RandomHSV`` of
+    its final network's training.
+
+    Required keys: ``img`` (BGR uint8). Modified keys: ``img``.
+
+    Args:
+        hue (int): Defaults to 10.
+        saturation (int): Defaults to 10.
+        value (int): Defaults to 10.
+    """
+
+    def __init__(self, hue: int = 10, saturation: int = 10,
+                 value: int = 10) -> None:
+        self.ranges = (int(hue), int(saturation), int(value))
+
+    @cache_randomness
+    def _deltas(self) -> Tuple[int, int, int]:
+        return tuple(int(np.random.randint(-r, r + 1)) for r in self.ranges)
+
+    def transform(self, results: Dict) -> Dict:
+        import cv2
+        dh, ds, dv = self._deltas()
+        hsv = cv2.cvtColor(results['img'], cv2.COLOR_BGR2HSV).astype(
+            np.int32)
+        hsv[..., 0] = (hsv[..., 0] + dh) % 180
+        hsv[..., 1] = np.clip(hsv[..., 1] + ds, 0, 255)
+        hsv[..., 2] = np.clip(hsv[..., 2] + dv, 0, 255)
+        results['img'] = cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2BGR)
+        return results
