@@ -16,7 +16,16 @@ model = dict(
         norm_cfg=norm_cfg,
         init_cfg=None),
     decode_head=dict(in_channels=256, channels=256),
-    test_cfg=dict(scales=(1.0, 0.5, 1.5), flip=True))
+    # our small-scale recipe's stage 2, that of its published runs: bilinear
+    # scaling on the normalised tensor, CAMs upsampled in one step, float16
+    # CAM archives (the reference's: 'pil_bicubic', 'two_step', 'float32',
+    # the defaults of the VOC / COCO configs)
+    test_cfg=dict(
+        scales=(1.0, 0.5, 1.5),
+        flip=True,
+        resize='bilinear',
+        cam_upsample='one_step',
+        cam_dtype='float16'))
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.05, momentum=0.9, weight_decay=1e-4))
 param_scheduler = [

@@ -166,9 +166,10 @@ def generate_pseudo_labels(model: torch.nn.Module,
     and ``flip`` drive multi-scale inference, ``bg_mode``, ``bg_threshold``
     and ``bg_power`` the background score, ``use_gt_labels`` (default True)
     restricts the CAMs to the image-level labels. With ``save_cams`` the
-    normalised foreground scores of the present classes go to ``<stem>.npz`` (arrays
-    ``keys``, ``cams``). Each rank handles its shard of the dataloader
-    (mmengine's sampler); counts are summed over ranks.
+    normalised foreground scores of the present classes go to
+    ``<stem>.npz`` (arrays ``keys``, ``cams``, in ``test_cfg.cam_dtype``:
+    float32 as the reference, or float16). Each rank handles its shard of
+    the dataloader (mmengine's sampler); counts are summed over ranks.
 
     Every file is written atomically (:func:`atomic_write`). The settings,
     completed by :func:`run_settings` (data root, split, ``test_cfg``,
@@ -206,6 +207,7 @@ def generate_pseudo_labels(model: torch.nn.Module,
     barrier()
     meta = dataloader.dataset.metainfo
     palette = palette_bytes(meta['palette'])
+    cam_dtype = np.dtype(model.test_cfg.get('cam_dtype', 'float32'))
     model.eval()
     counts = dict(written=0, skipped=0, failed=0)
     bar = ProgressBar(len(dataloader)) if progress and rank == 0 else None
@@ -243,7 +245,7 @@ def generate_pseudo_labels(model: torch.nn.Module,
                         save_npz_atomic(
                             files[1],
                             keys=keys.numpy(),
-                            cams=fg.astype(np.float16))
+                            cams=fg.astype(cam_dtype))
                     save_png_atomic(label, files[0], palette)
                     counts['written'] += 1
             except (OSError, ValueError, RuntimeError) as e:

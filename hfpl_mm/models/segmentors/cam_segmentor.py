@@ -1,5 +1,5 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -81,6 +81,46 @@ def softmax_cams_to_scores(cams: Tensor,
     return add_background(fg, bg_mode, bg_threshold, bg_power, dim=1)
 
 
+#: The values of the ``test_cfg`` keys that choose how stage 2 computes CAMs.
+TEST_CFG_CHOICES = dict(
+    resize=('pil_bicubic', 'bilinear'),
+    cam_upsample=('two_step', 'one_step'),
+    cam_dtype=('float32', 'float16'))
+
+
+def resize_like_pil_bicubic(inputs: Tensor, size: Tuple[int, int],
+                            mean: Optional[Tensor],
+                            std: Optional[Tensor]) -> Tensor:
+    """Resize normalised images as the reference resizes its 8-bit PIL
+    images (bicubic, a = -0.5, with PIL's antialiasing support when
+    shrinking), then normalise them again.
+
+    PIL resizes separably, the width first, and stores the intermediate
+    image in 8 bits; so does this (``antialias=True`` is PIL's kernel), with
+    the rounding and clipping in between. On random 8-bit images it equals
+    PIL exactly when shrinking and to 1 or 2 grey levels on under 1 % of the
+    pixels when enlarging (PIL's fixed-point arithmetic).
+
+    Args:
+        inputs (Tensor): Images (N, 3, H, W), normalised with ``mean`` and
+            ``std`` (None: raw 0..255).
+        size (tuple[int, int]): (h, w) out.
+        mean (Tensor, optional): (3, 1, 1) of the normalisation.
+        std (Tensor, optional): (3, 1, 1) of the normalisation.
+
+    Returns:
+        Tensor: (N, 3, h, w), normalised as ``inputs``.
+    """
+    raw = inputs if mean is None else inputs * std + mean
+    out = raw.float().round().clamp(0, 255)
+    for step in ((out.shape[2], size[1]), tuple(size)):
+        if tuple(out.shape[2:]) != step:
+            out = F.interpolate(out, step, mode='bicubic',
+                                align_corners=False, antialias=True)
+            out = out.round().clamp(0, 255)
+    return out if mean is None else (out - mean) / std
+
+
 @MODELS.register_module()
 class CAMSegmentor(BaseSegmentor):
     """Weakly-supervised CAM network: backbone (+neck), a CAM head and,
@@ -115,7 +155,16 @@ class CAMSegmentor(BaseSegmentor):
             ``bg_power`` (16),
             ``use_gt_labels`` (True: restrict CAMs to the image-level labels
             when the samples have them), ``scales`` ((1.0, )) and ``flip``
-            (False) for multi-scale / flip CAM aggregation.
+            (False) for multi-scale / flip CAM aggregation, and how, as
+            the reference's stage 2 by default: ``resize`` ('pil_bicubic':
+            each scale of the image resized as PIL's bicubic filter does,
+            sizes ``round(s * H)`` x ``round(s * W)``, on the uint8-rounded
+            image; 'bilinear': bilinear on the normalised tensor, floor
+            sizes, our earlier rule), ``cam_upsample`` ('two_step': the CAMs
+            to the scaled input (``align_corners=True``), then to the image
+            (``align_corners=False``); 'one_step': straight to the image,
+            ``align_corners=False``) and ``cam_dtype`` ('float32' or
+            'float16', the CAM archives of stage 2).
 
     A head with a learned background channel (``background_channel=True``,
     the multinomial predecessor) gives label-conditioned softmax CAMs,
@@ -165,8 +214,15 @@ class CAMSegmentor(BaseSegmentor):
             bg_power=DEFAULT_BG_POWER,
             use_gt_labels=True,
             scales=(1.0, ),
-            flip=False)
+            flip=False,
+            resize='pil_bicubic',
+            cam_upsample='two_step',
+            cam_dtype='float32')
         self.test_cfg.update(test_cfg or {})
+        for key, allowed in TEST_CFG_CHOICES.items():
+            if self.test_cfg[key] not in allowed:
+                raise ValueError(f'model.test_cfg.{key} must be one of '
+                                 f'{allowed}, got {self.test_cfg[key]!r}')
 
     # ------------------------------------------------------------------ utils
     def denormalize(self, inputs: Tensor) -> Tensor:
@@ -303,15 +359,12 @@ class CAMSegmentor(BaseSegmentor):
             Tensor: CAMs (N, C, H, W).
         """
         n, _, h, w = inputs.shape
-        flip = self.test_cfg['flip']
+        cfg = self.test_cfg
+        flip = cfg['flip']
         softmax = self.background_channel
         total, count = 0, 0
-        for scale in self.test_cfg['scales']:
-            x = inputs if scale == 1.0 else F.interpolate(
-                inputs,
-                scale_factor=scale,
-                mode='bilinear',
-                align_corners=False)
+        for scale in cfg['scales']:
+            x = self._scaled_input(inputs, scale)
             if flip:
                 x = torch.cat([x, x.flip(-1)])
             cam = self.forward_cams(x)
@@ -321,10 +374,33 @@ class CAMSegmentor(BaseSegmentor):
                 cam = F.relu(cam)
             if flip:
                 cam = cam[:n] + cam[n:].flip(-1)
+            if cfg['cam_upsample'] == 'two_step':
+                cam = F.interpolate(
+                    cam, size=x.shape[2:], mode='bilinear',
+                    align_corners=True)
             total = total + F.interpolate(
                 cam, size=(h, w), mode='bilinear', align_corners=False)
             count += 2 if flip else 1
         return total / count if softmax else total
+
+    def _scaled_input(self, inputs: Tensor, scale: float) -> Tensor:
+        """The input at one inference scale (``test_cfg.resize``)."""
+        if scale == 1.0:
+            return inputs
+        h, w = inputs.shape[2:]
+        if self.test_cfg['resize'] == 'bilinear':
+            return F.interpolate(
+                inputs,
+                scale_factor=scale,
+                mode='bilinear',
+                align_corners=False)
+        dp = self.data_preprocessor
+        normalised = getattr(dp, '_enable_normalize', False)
+        # Python's round, as the reference's sizes
+        size = (int(round(h * scale)), int(round(w * scale)))
+        return resize_like_pil_bicubic(inputs, size,
+                                       dp.mean if normalised else None,
+                                       dp.std if normalised else None)
 
     @staticmethod
     def _conditioned_probs(cam: Tensor, labels: Optional[Tensor],

@@ -173,7 +173,8 @@ def test_multinomial_twin_trains_and_predicts_like_the_predecessor():
     assert model.decode_head.conv_seg.weight.grad[0].abs().sum() > 0
     # inference: label-conditioned softmax CAMs, mean over scales and flips
     model.eval()
-    model.test_cfg.update(scales=(1.0, 0.5), flip=True)
+    model.test_cfg.update(scales=(1.0, 0.5), flip=True,
+                          cam_upsample='one_step')
     data = model.data_preprocessor(batch(n=1), False)
     x = data['inputs']
     labels = data['data_samples'][0].gt_cls_label[None]
@@ -181,8 +182,9 @@ def test_multinomial_twin_trains_and_predicts_like_the_predecessor():
         cams = model.multiscale_cams(x, labels)
         expected = 0
         for scale in (1.0, 0.5):
-            xs = x if scale == 1.0 else torch.nn.functional.interpolate(
-                x, scale_factor=scale, mode='bilinear', align_corners=False)
+            # the image at this scale as the reference's stage 2 makes it
+            # (test_stage2_inference.py checks the resize itself)
+            xs = model._scaled_input(x, scale)
             for flip in (False, True):
                 logits = model.forward_cams(xs.flip(-1) if flip else xs)
                 p = logits.softmax(1) * torch.cat(
