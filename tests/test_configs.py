@@ -47,8 +47,11 @@ def test_multinomial_twins_follow_the_predecessor():
     names = [osp.basename(p) for p in CONFIGS]
     assert {n for n in names if n.startswith('hfpl-multinomial-')} == {
         'hfpl-multinomial-cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
-        'hfpl-multinomial-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+        'hfpl-multinomial-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py',
+        'hfpl-multinomial-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py'
     }
+    # the predecessor's CAMs: upsampled once from feature resolution
+    assert base.hfpl_multinomial_test_cfg == dict(cam_upsample='one_step')
 
 
 def test_synthetic_twin_declares_its_sigma():
@@ -108,6 +111,8 @@ def test_config_builds(path):
         for d in (twin, base):
             d['model'].pop('addon', None)
             d['model']['decode_head'].pop('background_channel', None)
+            if multinomial:  # the predecessor's CAM upsampling
+                d['model']['test_cfg'].pop('cam_upsample', None)
             for k in [k for k in d if k.startswith('hfpl_')]:
                 d.pop(k)
         assert twin == base

@@ -34,7 +34,13 @@ hfpl_addon_coco = dict(
 # into logits) with its weight w = 0.8, K = 100 and no sampling epsilon, and
 # FSL on those softmax probabilities (dy = ||y_i - y_j||^2) with weight 0.5:
 #   model = dict(decode_head=_base_.hfpl_multinomial_decode_head,
-#                addon=_base_.hfpl_multinomial_addon)
+#                addon=_base_.hfpl_multinomial_addon,
+#                test_cfg=_base_.hfpl_multinomial_test_cfg)
+# Its CAMs are the softmax at feature resolution, upsampled to the image in
+# one step (align_corners=False). On SEAM (SEAMSegmentor with the background
+# channel) it trains with the predecessor's SEAM recipe; its affinity labels
+# use the CRF alphas 2 and 4 (make_affinity_labels.py --alpha-low 2
+# --alpha-high 4).
 hfpl_multinomial_loss_isl = dict(
     type='ImportanceSamplingLoss',
     num_samples=100,
@@ -48,3 +54,4 @@ hfpl_multinomial_addon = dict(
     loss_isl=hfpl_multinomial_loss_isl,
     loss_fsl=hfpl_multinomial_loss_fsl)
 hfpl_multinomial_decode_head = dict(background_channel=True)
+hfpl_multinomial_test_cfg = dict(cam_upsample='one_step')

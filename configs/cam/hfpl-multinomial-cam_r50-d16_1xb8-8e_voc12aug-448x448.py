@@ -6,4 +6,5 @@ _base_ = [
 ]
 model = dict(
     decode_head=_base_.hfpl_multinomial_decode_head,
-    addon=_base_.hfpl_multinomial_addon)
+    addon=_base_.hfpl_multinomial_addon,
+    test_cfg=_base_.hfpl_multinomial_test_cfg)

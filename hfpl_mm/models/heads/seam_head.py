@@ -1,6 +1,6 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 import copy
-from typing import List
+from typing import List, Tuple
 
 import torch
 import torch.nn as nn
@@ -63,22 +63,37 @@ class SEAMHead(CAMHead):
         self.embed = nn.Conv2d(3 + sum(pcm_channels), pcm_out_channels, 1,
                                bias=False)
 
+    def affinity(self, inputs: List[Tensor], img: Tensor,
+                 size: Tuple[int, int]) -> Tensor:
+        """PCM's pixel affinity at ``size`` (N, hw, hw): 1x1 projections of
+        the detached ``low`` / ``mid`` features and the image (bilinear,
+        ``align_corners=True``), embedded, L2-normalised, ReLU'd cosine
+        similarities normalised per column."""
+        low = F.relu(self.proj_low(inputs[0].detach()))
+        mid = F.relu(self.proj_mid(inputs[1].detach()))
+        img_s = F.interpolate(
+            img, size, mode='bilinear', align_corners=True)
+        feat = self.embed(torch.cat([img_s, low, mid], dim=1)).flatten(2)
+        feat = feat / (feat.norm(dim=1, keepdim=True) + 1e-5)
+        aff = F.relu(feat.transpose(1, 2) @ feat)
+        return aff / (aff.sum(dim=1, keepdim=True) + 1e-5)
+
+    def propagate(self, maps: Tensor, inputs: List[Tensor],
+                  img: Tensor) -> Tensor:
+        """Maps (N, C', h, w) propagated by the PCM affinity, as given (the
+        predecessor's PCM propagates the class logits themselves, with
+        their gradient)."""
+        n, _, h, w = maps.shape
+        aff = self.affinity(inputs, img, (h, w))
+        return (maps.flatten(2) @ aff).view(n, -1, h, w)
+
     def refine(self, cams: Tensor, inputs: List[Tensor],
                img: Tensor) -> Tensor:
         """PCM: (N, C + 1, h, w) refined maps, background first.
 
         The seeds are the detached CAMs normalised by their maximum only
         (``normalize_cams(mode='max')``), as SEAM's PCM does."""
-        n, _, h, w = cams.shape
         with torch.no_grad():
             fg = normalize_cams(cams.detach(), 'max')
             seeds = keep_max_foreground(with_background(fg))
-        low = F.relu(self.proj_low(inputs[0].detach()))
-        mid = F.relu(self.proj_mid(inputs[1].detach()))
-        img_s = F.interpolate(
-            img, (h, w), mode='bilinear', align_corners=True)
-        feat = self.embed(torch.cat([img_s, low, mid], dim=1)).flatten(2)
-        feat = feat / (feat.norm(dim=1, keepdim=True) + 1e-5)
-        aff = F.relu(feat.transpose(1, 2) @ feat)
-        aff = aff / (aff.sum(dim=1, keepdim=True) + 1e-5)
-        return (seeds.flatten(2) @ aff).view(n, -1, h, w)
+        return self.propagate(seeds, inputs, img)

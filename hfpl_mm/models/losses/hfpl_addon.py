@@ -89,7 +89,8 @@ class HFPLAddon(nn.Module):
                 cams: Tensor,
                 labels: Tensor,
                 cls_losses: Dict[str, Tensor],
-                images: Optional[Tensor] = None) -> Dict[str, Tensor]:
+                images: Optional[Tensor] = None,
+                with_fsl: bool = True) -> Dict[str, Tensor]:
         """The add-on's losses of one view, with its classification losses
         mixed in.
 
@@ -101,13 +102,16 @@ class HFPLAddon(nn.Module):
                 losses of the pooled maps (GAP or the head's pooling).
             images (Tensor, optional): RGB in [0, 1], (N, 3, H, W); needed
                 with FSL. Defaults to None.
+            with_fsl (bool): Add FSL to this view (ISL alone when False, as
+                the predecessor's down-scaled SEAM view). Defaults to True.
 
         Returns:
             dict[str, Tensor]: ``loss_isl``, the classification losses
             scaled by ``1 - w``, ``loss_fsl`` (those that are on), in this
             order.
         """
-        if self.loss_fsl is not None and images is None:
+        with_fsl = with_fsl and self.loss_fsl is not None
+        if with_fsl and images is None:
             raise ValueError(
                 'HFPLAddon: loss_fsl needs the input images (RGB in [0, 1]); '
                 'pass images= to CAMSegmentor.cam_losses for the views that '
@@ -118,7 +122,7 @@ class HFPLAddon(nn.Module):
             scale = 1 - self.loss_isl.loss_weight
             cls_losses = {k: scale * v for k, v in cls_losses.items()}
         losses.update(cls_losses)
-        if self.loss_fsl is not None:
+        if with_fsl:
             losses[self.loss_fsl.loss_name] = self.loss_fsl(
                 images, cams, labels)
         return losses

@@ -274,7 +274,8 @@ class CAMSegmentor(BaseSegmentor):
                    data_samples: SampleList,
                    images: Optional[Tensor] = None,
                    with_addon: bool = True,
-                   pool_size: Optional[tuple] = None) -> Dict[str, Tensor]:
+                   pool_size: Optional[tuple] = None,
+                   with_fsl: bool = True) -> Dict[str, Tensor]:
         """Classification losses of one view's class maps, with the add-on.
 
         The maps are pooled to image logits (:meth:`image_logits`) and
@@ -298,6 +299,8 @@ class CAMSegmentor(BaseSegmentor):
                 (bilinear, ``align_corners=True``) before pooling, as SEAM
                 pools its upsampled CAM; None pools at feature resolution.
                 Defaults to None.
+            with_fsl (bool): With the add-on, add its FSL to this view;
+                False applies its ISL mix only. Defaults to True.
 
         Returns:
             dict[str, Tensor]: The losses and ``acc_cls`` (logged only).
@@ -325,7 +328,7 @@ class CAMSegmentor(BaseSegmentor):
             name = loss.loss_name
             losses[name] = losses[name] + value if name in losses else value
         if self.addon is not None and with_addon:
-            losses = self.addon(cams, labels, losses, images)
+            losses = self.addon(cams, labels, losses, images, with_fsl)
         with torch.no_grad():
             pred = (logits.detach() > 0).float()
             # logged only: name must not contain 'loss'
@@ -367,11 +370,11 @@ class CAMSegmentor(BaseSegmentor):
             x = self._scaled_input(inputs, scale)
             if flip:
                 x = torch.cat([x, x.flip(-1)])
-            cam = self.forward_cams(x)
             if softmax:
-                cam = self._conditioned_probs(cam, labels, 2 if flip else 1)
+                cam = self._conditioned(self.class_probs(x), labels,
+                                        2 if flip else 1)
             else:
-                cam = F.relu(cam)
+                cam = F.relu(self.forward_cams(x))
             if flip:
                 cam = cam[:n] + cam[n:].flip(-1)
             if cfg['cam_upsample'] == 'two_step':
@@ -402,12 +405,16 @@ class CAMSegmentor(BaseSegmentor):
                                        dp.mean if normalised else None,
                                        dp.std if normalised else None)
 
+    def class_probs(self, inputs: Tensor) -> Tensor:
+        """Softmax probabilities (N, C + 1, h, w) over the learned
+        background and the classes (heads with a background channel)."""
+        return self.forward_cams(inputs).float().softmax(dim=1)
+
     @staticmethod
-    def _conditioned_probs(cam: Tensor, labels: Optional[Tensor],
-                           copies: int) -> Tensor:
-        """Foreground softmax probabilities of background-first logits,
+    def _conditioned(probs: Tensor, labels: Optional[Tensor],
+                     copies: int) -> Tensor:
+        """Foreground probabilities of background-first ``probs``,
         conditioned on ``[1, labels]`` (renormalised over the channels)."""
-        probs = cam.float().softmax(dim=1)
         if labels is not None:
             mask = torch.cat([torch.ones_like(labels[:, :1]), labels], 1)
             probs = probs * mask.float().repeat(copies, 1)[:, :, None, None]

@@ -11,7 +11,9 @@ from hfpl_mm.utils.labels import stack_cls_labels
 from ..losses.seam_losses import (equivariant_cross_reg_loss,
                                   equivariant_reg_loss, pcm_min_loss,
                                   with_background)
+from ..losses.multilabel_soft_margin_loss import multilabel_soft_margin_loss
 from ..utils.cam_norm import normalize_cams
+from ..utils.importance_sampling import probs_to_logits
 from .cam_segmentor import CAMSegmentor
 
 
@@ -46,12 +48,15 @@ class SEAMSegmentor(CAMSegmentor):
     At inference the CAMs are the PCM-refined maps (foreground channels), as
     SEAM's reference inference uses; ``test_cfg.use_pcm=False`` gives the
     plain classifier CAMs.
+
+    With a learned background channel (``SEAMHead(background_channel=True)``
+    and the multinomial add-on) it trains as the predecessor of HFPL does
+    on SEAM ("Importance sampling CAMs", arXiv 2203.12459, github
+    arvijj/icam; :meth:`predecessor_loss`) and infers
+    ``0.5 * softmax(cam) + 0.5 * softmax(PCM(cam))`` (:meth:`class_probs`).
     """
 
-    # its multi-view losses compare CAMs channel by channel with the
-    # foreground labels: no learned background channel (the multinomial
-    # forms run on CAMSegmentor)
-    supports_background_channel = False
+    supports_background_channel = True
 
     def __init__(self,
                  *args,
@@ -73,9 +78,19 @@ class SEAMSegmentor(CAMSegmentor):
     def forward_cams(self, inputs: Tensor) -> Tensor:
         feats = self.extract_feat(inputs)
         cams = self.decode_head(feats)
+        if self.background_channel:
+            return cams  # the classifier's logits, background first
         if self.test_cfg.get('use_pcm', True):
             return self.decode_head.refine(cams, feats, inputs)[:, 1:]
         return cams
+
+    def class_probs(self, inputs: Tensor) -> Tensor:
+        """The predecessor's CAMs: the mean of the softmax of the
+        classifier's logits and of their PCM propagation (N, C + 1, h, w)."""
+        feats = self.extract_feat(inputs)
+        cams = self.decode_head(feats)
+        rv = self.decode_head.propagate(cams, feats, inputs)
+        return 0.5 * cams.float().softmax(1) + 0.5 * rv.float().softmax(1)
 
     def average_views(self, full: Dict[str, Tensor],
                       small: Dict[str, Tensor]) -> Dict[str, Tensor]:
@@ -114,6 +129,8 @@ class SEAMSegmentor(CAMSegmentor):
         return cams, refined, feats
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        if self.background_channel:
+            return self.predecessor_loss(inputs, data_samples)
         labels = stack_cls_labels(data_samples, inputs.device)
         mask = torch.cat([torch.ones_like(labels[:, :1]), labels],
                          1)[:, :, None, None]
@@ -152,4 +169,64 @@ class SEAMSegmentor(CAMSegmentor):
                                        self.ecr_topk) +
             equivariant_cross_reg_loss(with_background(c1), r2,
                                        self.ecr_topk))
+        return self._add_prefix(losses, 'decode')
+
+    def predecessor_loss(self, inputs: Tensor,
+                         data_samples: SampleList) -> dict:
+        """The predecessor's SEAM recipe, with a learned background channel
+        ("Importance sampling CAMs", arXiv 2203.12459, arvijj/icam).
+
+        Per view v (the input and its ``rescale`` copy), on the classifier's
+        logits ``c_v`` and their PCM propagation ``r_v = PCM(c_v)`` (with
+        gradient; no seeds), ``p = softmax``:
+
+        - the add-on's mix ``(1 - w) GAP(c_v) + w ISL(c_v)`` on both views,
+          FSL on the full view (:meth:`cam_losses`);
+        - ``loss_rv``: the multi-label soft margin loss of
+          ``probs_to_logits(max_pool(p(r_v)))`` against ``[1, labels]``
+          (background included);
+        - ``loss_er``: ``|p(c_1) - p(c_2)| + |p(r_1) - p(r_2)| +
+          |p(c_1) - p(r_1)| + |p(c_2) - p(r_2)|`` and ``loss_ecr``:
+          ``|p(c_1) - p(r_2)| + |p(c_2) - p(r_1)|``, means over all channels,
+          the full view's maps resized to the small view
+          (``align_corners=True``);
+
+        the views' terms summed, not averaged.
+        """
+        labels = stack_cls_labels(data_samples, inputs.device)
+        target = torch.cat([torch.ones_like(labels[:, :1]), labels], 1)
+        img2 = F.interpolate(
+            inputs,
+            scale_factor=self.rescale,
+            mode='bilinear',
+            align_corners=True)
+        images = self.denormalize(inputs) if self.addon_needs_images else None
+        head = self.decode_head
+        probs, losses = [], {}
+        for k, (img, view_images) in enumerate(((inputs, images),
+                                                (img2, None))):
+            feats = self.extract_feat(img)
+            cams = head(feats)
+            rv = head.propagate(cams, feats, img)
+            view = self.cam_losses(cams, data_samples, view_images,
+                                   with_fsl=k == 0)
+            for name, value in view.items():
+                losses[name] = losses[name] + value if name in losses \
+                    else value
+            p_rv = rv.softmax(1)
+            rv_logits = probs_to_logits(p_rv.amax(dim=(2, 3)))
+            loss_rv = multilabel_soft_margin_loss(rv_logits, target)
+            losses['loss_rv'] = losses['loss_rv'] + loss_rv \
+                if 'loss_rv' in losses else loss_rv
+            probs.append((cams.softmax(1), p_rv))
+        losses['acc_cls'] = losses['acc_cls'] / 2
+        (c1, r1), (c2, r2) = probs
+        size = c2.shape[2:]
+        c1, r1 = _resize(c1, size), _resize(r1, size)
+        w = self.loss_weights
+        losses['loss_er'] = w['er'] * (
+            (c1 - c2).abs().mean() + (r1 - r2).abs().mean() +
+            (c1 - r1).abs().mean() + (c2 - r2).abs().mean())
+        losses['loss_ecr'] = w['ecr'] * (
+            (c1 - r2).abs().mean() + (c2 - r1).abs().mean())
         return self._add_prefix(losses, 'decode')

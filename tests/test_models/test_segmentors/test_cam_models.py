@@ -173,8 +173,9 @@ def test_multinomial_twin_trains_and_predicts_like_the_predecessor():
     assert model.decode_head.conv_seg.weight.grad[0].abs().sum() > 0
     # inference: label-conditioned softmax CAMs, mean over scales and flips
     model.eval()
-    model.test_cfg.update(scales=(1.0, 0.5), flip=True,
-                          cam_upsample='one_step')
+    model.test_cfg.update(scales=(1.0, 0.5), flip=True)
+    # the predecessor upsamples its feature-resolution CAMs in one step
+    assert model.test_cfg['cam_upsample'] == 'one_step'
     data = model.data_preprocessor(batch(n=1), False)
     x = data['inputs']
     labels = data['data_samples'][0].gt_cls_label[None]
@@ -215,7 +216,7 @@ def test_softmax_cam_scores_hand_values():
     torch.testing.assert_close(scores, expected)
 
 
-@pytest.mark.parametrize('name', ['seam', 'puzzlecam'])
+@pytest.mark.parametrize('name', ['puzzlecam'])
 def test_multi_view_models_refuse_a_background_channel(name):
     cfg = Config.fromfile(osp.join(REPO, PAIRS[name][0]))
     model = shrink_model(cfg.model.to_dict(), 64)

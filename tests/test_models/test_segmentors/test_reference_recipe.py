@@ -17,12 +17,15 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from hfpl_mm.models.losses import (feature_similarity_loss,
                                    importance_sampling_loss, pcm_min_loss)
+from hfpl_mm.models.utils import probs_to_logits
 from hfpl_mm.models.losses.multilabel_soft_margin_loss import \
     multilabel_soft_margin_loss
 
 init_default_scope('mmseg')
 SEAM = 'configs/seam/seam_wr38-d8_1xb8-8e_voc12aug-448x448.py'
 HFPL_SEAM = 'configs/seam/hfpl-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py'
+HFPL_MULTI_SEAM = ('configs/seam/hfpl-multinomial-seam_wr38-d8_1xb8-8e_'
+                   'voc12aug-448x448.py')
 HFPL_PUZZLE = ('configs/puzzlecam/hfpl-puzzlecam_r50-d16_1xb8-8e_'
                'voc12aug-448x448.py')
 
@@ -217,3 +220,56 @@ def test_coco_fsl_weight():
     assert seam.model.type == 'SEAMSegmentor'
     assert seam.model.decode_head.num_classes == 80
     assert seam.train_dataloader.dataset.type == 'COCOWeakDataset'
+
+
+def test_predecessor_seam_recipe_is_its_formula():
+    """The multinomial SEAM twin trains as the predecessor (arvijj/icam):
+    per view c = logits, r = PCM(c) with gradient, p = softmax;
+    (1 - w) (GAP1 + GAP2) + w (ISL1 + ISL2) + RV1 + RV2 + ER + ECR + 0.5 FSL1,
+    views summed."""
+    model = build(HFPL_MULTI_SEAM)
+    model.eval()  # no dropout, so the views can be recomputed
+    data = model.data_preprocessor(batch(), True)
+    x = data['inputs']
+    torch.manual_seed(3)
+    losses = model(**data, mode='loss')
+    total = sum(v for k, v in losses.items() if 'loss' in k)
+    labels = torch.stack([s.gt_cls_label for s in data['data_samples']])
+    target = torch.cat([torch.ones(2, 1), labels], 1)
+    head = model.decode_head
+    with torch.no_grad():
+        x2 = F.interpolate(x, scale_factor=0.3, mode='bilinear',
+                           align_corners=True)
+        views = []
+        for img in (x, x2):
+            feats = model.extract_feat(img)
+            c = head(feats)
+            views.append((c, head.propagate(c, feats, img)))
+        torch.manual_seed(3)
+        isl = [importance_sampling_loss(c, labels, 100, 'multinomial', 0.0)
+               for c, _ in views]
+        gap = [multilabel_soft_margin_loss(c.mean((2, 3))[:, 1:], labels)
+               for c, _ in views]
+        rv = [multilabel_soft_margin_loss(
+            probs_to_logits(r.softmax(1).amax((2, 3))), target)
+            for _, r in views]
+        fsl = feature_similarity_loss(model.denormalize(x), views[0][0],
+                                      labels, 'multinomial', 2.5, 5.0,
+                                      'dense')
+        size = views[1][0].shape[2:]
+        c1, r1 = (F.interpolate(t.softmax(1), size, mode='bilinear',
+                                align_corners=True) for t in views[0])
+        c2, r2 = (t.softmax(1) for t in views[1])
+        er = ((c1 - c2).abs().mean() + (r1 - r2).abs().mean() +
+              (c1 - r1).abs().mean() + (c2 - r2).abs().mean())
+        ecr = (c1 - r2).abs().mean() + (c2 - r1).abs().mean()
+    w = 0.8
+    reference = ((1 - w) * (gap[0] + gap[1]) + w * (isl[0] + isl[1]) +
+                 rv[0] + rv[1] + er + ecr + 0.5 * fsl)
+    assert abs(float(total) - float(reference)) < 1e-5
+    torch.testing.assert_close(losses['decode.loss_rv'], rv[0] + rv[1])
+    # inference: the mean of the two softmaxes, label-conditioned
+    with torch.no_grad():
+        probs = model.class_probs(x[:1])
+        c, r = views[0][0][:1], views[0][1][:1]
+    torch.testing.assert_close(probs, 0.5 * c.softmax(1) + 0.5 * r.softmax(1))
