@@ -71,6 +71,8 @@ def test_config_builds(path):
     from mmseg.registry import DATASETS, MODELS
     cfg = Config.fromfile(path)
     assert cfg.custom_imports.imports == ['hfpl_mm']
+    # a kill or a full disk during a save never loses the last checkpoint
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model_cfg = cfg.model.to_dict()
     strip_pretrained_and_syncbn(model_cfg)

@@ -53,6 +53,7 @@ REGISTERED = {
     'HOOKS': [
         ('PseudoLabelClassCheckHook', 'engine.hooks.label_check_hook'),
         ('CAMVisualizationHook', 'engine.hooks.cam_visualization_hook'),
+        ('AtomicCheckpointHook', 'engine.hooks.checkpoint_hook'),
     ],
 }
 

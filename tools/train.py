@@ -69,6 +69,10 @@ def main():
             cfg.optim_wrapper.type = 'AmpOptimWrapper'
             cfg.optim_wrapper.loss_scale = 'dynamic'
     cfg.resume = args.resume
+    if args.resume and cfg.get('load_from') is None:
+        # the newest intact checkpoint when the last save was interrupted
+        from hfpl_mm.utils.resume import find_resume_checkpoint
+        cfg.load_from = find_resume_checkpoint(cfg.work_dir)
     # missing pretrained weights stop the run unless explicitly allowed
     from hfpl_mm.utils.pretrained import check_pretrained
     check_pretrained(

@@ -14,3 +14,6 @@ model = dict(
     pretrained='open-mmlab://resnet101_v1c',
     backbone=dict(depth=101),
     decode_head=dict(num_classes=21))
+# checkpoints written to a temporary name and renamed, the old ones
+# removed only after (a kill or a full disk never loses the last one)
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

@@ -17,3 +17,6 @@ model = dict(
             prefix='backbone.')),
     decode_head=dict(in_channels=768, in_index=3, c1_in_channels=96),
     auxiliary_head=dict(in_channels=384, in_index=2))
+# checkpoints written to a temporary name and renamed, the old ones
+# removed only after (a kill or a full disk never loses the last one)
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

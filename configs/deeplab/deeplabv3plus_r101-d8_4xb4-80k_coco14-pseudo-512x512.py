@@ -14,3 +14,6 @@ model = dict(
         num_classes=81, loss_decode=dict(avg_non_ignore=True)),
     auxiliary_head=dict(
         num_classes=81, loss_decode=dict(avg_non_ignore=True)))
+# checkpoints written to a temporary name and renamed, the old ones
+# removed only after (a kill or a full disk never loses the last one)
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))

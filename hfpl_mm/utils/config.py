@@ -79,8 +79,8 @@ def iter_schedule_options(cfg: Config,
 
     The loop becomes ``IterBasedTrainLoop(max_iters=iters)`` (validating at
     the last iteration when the config validates), every ``PolyLR``
-    scheduler spans ``[0, iters)`` by iteration, the checkpoint hook saves
-    by iteration and the logger logs by iteration. The same options can be
+    scheduler spans ``[0, iters)`` by iteration, the checkpoint hook (the
+    config's type) saves by iteration and the logger logs by iteration. The same options can be
     given on any tool's command line.
 
     Args:
@@ -97,9 +97,11 @@ def iter_schedule_options(cfg: Config,
     """
     if iters < 1:
         raise ValueError(f'iters must be >= 1, got {iters}')
+    hooks = cfg.get('default_hooks') or {}
     ckpt = dict(
         _delete_=True,
-        type='CheckpointHook',
+        # the config's hook (AtomicCheckpointHook in hfpl-mm's configs)
+        type=(hooks.get('checkpoint') or {}).get('type', 'CheckpointHook'),
         by_epoch=False,
         interval=ckpt_interval or iters)
     if max_keep_ckpts is not None:
