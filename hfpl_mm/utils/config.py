@@ -80,8 +80,8 @@ def iter_schedule_options(cfg: Config,
     The loop becomes ``IterBasedTrainLoop(max_iters=iters)`` (validating at
     the last iteration when the config validates), every ``PolyLR``
     scheduler spans ``[0, iters)`` by iteration, the checkpoint hook (the
-    config's type) saves by iteration and the logger logs by iteration. The same options can be
-    given on any tool's command line.
+    config's type) saves by iteration and the logger logs by iteration.
+    The same options can be given on any tool's command line.
 
     Args:
         cfg (Config): The config the options are for (its schedulers are
@@ -101,7 +101,8 @@ def iter_schedule_options(cfg: Config,
     ckpt = dict(
         _delete_=True,
         # the config's hook (AtomicCheckpointHook in hfpl-mm's configs)
-        type=(hooks.get('checkpoint') or {}).get('type', 'CheckpointHook'),
+        type=(hooks.get('checkpoint') or {}).get('type',
+                                                 'CheckpointHook'),
         by_epoch=False,
         interval=ckpt_interval or iters)
     if max_keep_ckpts is not None:
