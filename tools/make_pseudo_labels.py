@@ -19,6 +19,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
+    from hfpl_mm.utils.config import positive_float, unit_interval
     p = argparse.ArgumentParser(description='Generate pseudo-label masks')
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -27,7 +28,7 @@ def parse_args():
                    "(VOC) or a path to a split/annotation file")
     p.add_argument('--data-root', help='override the dataset data_root')
     p.add_argument('--out-dir', required=True)
-    p.add_argument('--scales', type=float, nargs='+',
+    p.add_argument('--scales', type=positive_float, nargs='+',
                    help="inference scales (default: the config's "
                    'model.test_cfg.scales)')
     p.add_argument('--flip', action=argparse.BooleanOptionalAction,
@@ -36,10 +37,10 @@ def parse_args():
     p.add_argument('--bg-mode', choices=['threshold', 'power'],
                    help="background rule (default: the config's "
                    'model.test_cfg.bg_mode)')
-    p.add_argument('--bg-threshold', type=float,
+    p.add_argument('--bg-threshold', type=unit_interval,
                    help="constant background score (default: the config's "
                    'model.test_cfg.bg_threshold, 0.26 unless set)')
-    p.add_argument('--bg-power', type=float,
+    p.add_argument('--bg-power', type=positive_float,
                    help="background (1 - max fg) ** power (default: the "
                    "config's model.test_cfg.bg_power)")
     p.add_argument('--crf', action='store_true',

@@ -14,6 +14,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def main():
+    from hfpl_mm.utils.config import positive_float
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -21,7 +22,7 @@ def main():
     p.add_argument('img_dir')
     p.add_argument('--out-dir', required=True)
     p.add_argument(
-        '--bg-power', type=float, default=6.0,
+        '--bg-power', type=positive_float, default=6.0,
         help='background (1 - max fg) ** bg_power before the walk '
         '(default: %(default)s, the reference)')
     p.add_argument('--beta', type=float,

@@ -32,6 +32,7 @@ def default_root(preset: str, seed: int) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hfpl_mm.utils.config import positive_float
     p = argparse.ArgumentParser(
         description=__doc__.split('\n')[1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -66,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--seg-on', nargs='*', default=['baseline', 'hfpl'],
                    choices=['baseline', 'hfpl'],
                    help='whose pseudo-labels stage 3 trains on (none: skip)')
-    p.add_argument('--scales', type=float, nargs='+',
+    p.add_argument('--scales', type=positive_float, nargs='+',
                    help="CAM inference scales of stage 2 (default: the CAM "
                    "configs' model.test_cfg.scales; the bundled default's "
                    'are 1.0 0.5 1.5)')

@@ -54,8 +54,9 @@ def main():
     import hfpl_mm  # noqa: F401  (checks mmcv, allow-lists checkpoints)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    from hfpl_mm.utils.config import merge_cfg_options
+    from hfpl_mm.utils.config import check_train_loop, merge_cfg_options
     merge_cfg_options(cfg, args.cfg_options)
+    check_train_loop(cfg)
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir
     elif cfg.get('work_dir', None) is None:

@@ -133,3 +133,35 @@ def iter_schedule_options(cfg: Config,
             opts[f'param_scheduler.{i}'] = dict(
                 begin=0, end=iters, by_epoch=False)
     return opts
+
+
+def unit_interval(text: str) -> float:
+    """argparse type: a float in [0, 1] (a background threshold: CAM scores
+    are min-max normalised, so 26 would make every pixel background)."""
+    import argparse
+    value = float(text)
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(
+            f'{text} is not in [0, 1] (CAM scores are min-max normalised)')
+    return value
+
+
+def positive_float(text: str) -> float:
+    """argparse type: a float > 0 (a scale, a power)."""
+    import argparse
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f'{text} is not > 0')
+    return value
+
+
+def check_train_loop(cfg: Config) -> None:
+    """Refuse a training loop that would train nothing: ``max_iters`` or
+    ``max_epochs`` below 1 (mmengine exits 0 with no checkpoint)."""
+    loop = cfg.get('train_cfg') or {}
+    for key in ('max_iters', 'max_epochs'):
+        value = loop.get(key)
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise ValueError(
+                f'train_cfg.{key}={value!r}: a training run needs at least '
+                f'one {key[4:-1]}; the run would save no checkpoint')

@@ -1,6 +1,7 @@
 """Mistakes in inputs and configs give clear
 errors instead of silent wrong results."""
 import os.path as osp
+import re
 
 import pytest
 from helpers import REPO, SYNTH_CAM, run_tool, tiny_train_cfg
@@ -152,3 +153,65 @@ def test_unreadable_image_named_at_dataset_build(synthetic_voc, tmp_path):
                        'image'):
         DATASETS.build(cfg)
     assert len(DATASETS.build(dict(cfg, check_images=False))) == 8
+
+
+@pytest.mark.parametrize('key, value, match', [
+    ('bg_treshold', 0.9, "bg_treshold.*did you mean 'bg_threshold'"),
+    ('bg_threshold', 26.0, r'bg_threshold must be in \[0, 1\], got 26'),
+    ('bg_threshold', -0.5, r'bg_threshold must be in \[0, 1\]'),
+    ('bg_power', 0.0, r'bg_power must be in \(0'),
+    ('scales', (1.0, 0.0), r'scales must be in \(0'),
+])
+def test_bad_test_cfg_is_refused_when_the_model_is_built(key, value, match):
+    """A misspelt nested key mmengine would merge, and values that make
+    every pixel background (26) or foreground (-0.5)."""
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, SYNTH_CAM))
+    model = cfg.model.to_dict()
+    model['test_cfg'][key] = value
+    with pytest.raises((KeyError, ValueError), match=match):
+        MODELS.build(model)
+    res = run_tool('tools/make_pseudo_labels.py', SYNTH_CAM, 'ckpt.pth',
+                   '--out-dir', 'unused', '--cfg-options',
+                   f'model.test_cfg.{key}={value}', check=False)
+    assert res.returncode != 0
+
+
+def test_affinity_net_test_cfg_keys_are_checked():
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(osp.join(
+        REPO,
+        'configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'))
+    model = cfg.model.to_dict()
+    model['test_cfg']['log_t'] = 6
+    with pytest.raises(KeyError, match="log_t.*did you mean 'logt'"):
+        MODELS.build(model)
+
+
+@pytest.mark.parametrize('args, match', [
+    (['--bg-threshold', '26'], r'--bg-threshold: 26 is not in \[0, 1\]'),
+    (['--bg-threshold', '-0.5'], r'--bg-threshold: -0.5 is not in'),
+    (['--bg-power', '0'], '--bg-power: 0 is not > 0'),
+    (['--scales', '1', '0'], '--scales: 0 is not > 0'),
+])
+def test_stage2_options_are_range_checked_by_name(args, match):
+    res = run_tool('tools/make_pseudo_labels.py', SYNTH_CAM, 'ckpt.pth',
+                   '--out-dir', 'unused', *args, check=False)
+    assert res.returncode == 2
+    assert re.search(match, res.stderr), res.stderr[-500:]
+
+
+@pytest.mark.parametrize('key', ['max_iters', 'max_epochs'])
+def test_a_training_loop_of_zero_is_refused(key, tmp_path):
+    from hfpl_mm.utils.config import check_train_loop
+    cfg = Config.fromfile(osp.join(REPO, SYNTH_CAM))
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', **{key: 0})
+    with pytest.raises(ValueError, match=f'train_cfg.{key}=0'):
+        check_train_loop(cfg)
+    res = run_tool('tools/train.py', SYNTH_CAM, '--work-dir',
+                   str(tmp_path / 'w'), '--cfg-options',
+                   'train_cfg.max_iters=0', check=False)
+    assert res.returncode != 0
+    assert 'train_cfg.max_iters=0' in res.stderr
+    assert not (tmp_path / 'w').exists() or not list(
+        (tmp_path / 'w').glob('*.pth'))

@@ -26,7 +26,8 @@ model = dict(
         # ImageNet weights of PSA / SEAM, converted with
         # tools/model_converters/wr38_psa2mmseg.py
         init_cfg=dict(
-            type='Pretrained', checkpoint='checkpoints/wr38_ilsvrc_mmseg.pth')),
+            type='Pretrained',
+            checkpoint='checkpoints/wr38_ilsvrc_mmseg.pth')),
     decode_head=dict(
         type='DeepLabV1Head',
         in_channels=4096,

@@ -13,6 +13,7 @@ from torch import Tensor
 
 from ..heads.affinity_head import pairwise_affinity
 from ..utils.pairs import half_disk_offsets, pair_slices
+from ..utils.test_cfg import check_test_cfg_keys
 
 
 def affinity_labels(label: Tensor,
@@ -137,6 +138,8 @@ class AffinityNet(BaseSegmentor):
         self.band = self.radius - 1 if border_band else 0
         self.test_cfg = dict(beta=8.0, logt=6)
         self.test_cfg.update(test_cfg or {})
+        check_test_cfg_keys(self.test_cfg, ('beta', 'logt'),
+                            type(self).__name__)
 
     def extract_feat(self, inputs: Tensor) -> Tensor:
         return self.head(self.backbone(inputs))

@@ -15,6 +15,7 @@ from hfpl_mm.utils.labels import stack_cls_labels
 from ..utils.cam_contract import (check_cam_head, loss_modules,
                                   refuse_addon_keys_in_head)
 from ..utils.cam_norm import normalize_cams
+from ..utils.test_cfg import check_range, check_test_cfg_keys
 
 
 def cams_to_scores(cams: Tensor,
@@ -219,10 +220,35 @@ class CAMSegmentor(BaseSegmentor):
             cam_upsample='two_step',
             cam_dtype='float32')
         self.test_cfg.update(test_cfg or {})
+        self.check_test_cfg()
+
+    #: The ``test_cfg`` keys the model reads (a subclass adds its own).
+    test_cfg_keys = ('bg_mode', 'bg_threshold', 'bg_power', 'use_gt_labels',
+                     'scales', 'flip', 'resize', 'cam_upsample', 'cam_dtype')
+
+    def check_test_cfg(self) -> None:
+        """Refuse unknown keys (a misspelt one would be ignored), values
+        outside their choices, a background threshold outside [0, 1] (the
+        CAM scores are min-max normalised: 26 makes every pixel background,
+        -0.5 none), a power or scale <= 0."""
+        cfg = self.test_cfg
+        check_test_cfg_keys(cfg, self.test_cfg_keys, type(self).__name__)
         for key, allowed in TEST_CFG_CHOICES.items():
-            if self.test_cfg[key] not in allowed:
+            if cfg[key] not in allowed:
                 raise ValueError(f'model.test_cfg.{key} must be one of '
-                                 f'{allowed}, got {self.test_cfg[key]!r}')
+                                 f'{allowed}, got {cfg[key]!r}')
+        if cfg['bg_mode'] not in ('threshold', 'power'):
+            raise ValueError("model.test_cfg.bg_mode must be 'threshold' or "
+                             f"'power', got {cfg['bg_mode']!r}")
+        check_range('model.test_cfg.bg_threshold', cfg['bg_threshold'], 0,
+                    1)
+        check_range('model.test_cfg.bg_power', cfg['bg_power'], 0,
+                    float('inf'), low_open=True)
+        if not cfg['scales']:
+            raise ValueError('model.test_cfg.scales is empty')
+        for scale in cfg['scales']:
+            check_range('model.test_cfg.scales', scale, 0, float('inf'),
+                        low_open=True)
 
     # ------------------------------------------------------------------ utils
     def denormalize(self, inputs: Tensor) -> Tensor:

@@ -57,6 +57,7 @@ class SEAMSegmentor(CAMSegmentor):
     """
 
     supports_background_channel = True
+    test_cfg_keys = CAMSegmentor.test_cfg_keys + ('use_pcm', )
 
     def __init__(self,
                  *args,
