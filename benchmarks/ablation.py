@@ -384,7 +384,9 @@ class Runner:
         layout = DataLayout(root, out)
         img_dir = osp.join(root, 'JPEGImages')
         aff_dir = osp.join(out, 'affinity_labels')
-        make_affinity_labels(s12['cam_dir'], img_dir, aff_dir)
+        # the cell owns its folders: a rerun of a killed cell replaces them
+        make_affinity_labels(s12['cam_dir'], img_dir, aff_dir,
+                             overwrite=True)
         aff_cfg = load_config(
             osp.join(REPO, AFF_CFG), osp.join(out, 'affnet'), {
                 'train_dataloader.dataset.data_root': root,
@@ -397,7 +399,7 @@ class Runner:
         rw_dir = osp.join(out, 'rw_labels')
         meta = resolve_dataset_meta(model, config=aff_cfg)
         refine_with_random_walk(model, s12['cam_dir'], img_dir, rw_dir,
-                                meta['palette'])
+                                meta['palette'], overwrite=True)
         del model
         num_classes = len(meta['classes'])
         rw = evaluate_label_dirs(rw_dir, layout.gt_dir, num_classes,

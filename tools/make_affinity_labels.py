@@ -33,11 +33,14 @@ def main():
     p.add_argument('--no-crf', action='store_true',
                    help='use the power scores without the dense CRF')
     p.add_argument('--img-suffix', default='.jpg')
+    p.add_argument('--overwrite', action='store_true',
+                   help="replace another run's labels in --out-dir")
     args = p.parse_args()
     from hfpl_mm.apis.affinity import make_affinity_labels
     n = make_affinity_labels(args.cam_dir, args.img_dir, args.out_dir,
                              args.alpha_low, args.alpha_high,
-                             not args.no_crf, args.img_suffix)
+                             not args.no_crf, args.img_suffix,
+                             args.overwrite)
     print(f'\n{args.out_dir}: wrote {n} affinity labels')
 
 

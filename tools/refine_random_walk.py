@@ -29,7 +29,11 @@ def main():
                    help='affinity power (default: the config, 8)')
     p.add_argument('--logt', type=int,
                    help='2 ** logt walk steps (default: the config, 6)')
-    p.add_argument('--resume', action='store_true')
+    p.add_argument('--resume', action='store_true',
+                   help='skip finished images of the same run (same '
+                   'settings, inputs and checkpoint)')
+    p.add_argument('--overwrite', action='store_true',
+                   help="replace another run's labels in --out-dir")
     p.add_argument('--img-suffix', default='.jpg')
     args = p.parse_args()
     from hfpl_mm.apis import init_model, resolve_dataset_meta
@@ -43,10 +47,11 @@ def main():
     # the palette of the data the model was trained on (checkpoint meta),
     # else that of the config's dataset
     meta = resolve_dataset_meta(model, config=model.cfg)
-    counts = refine_with_random_walk(model, args.cam_dir, args.img_dir,
-                                     args.out_dir, meta['palette'],
-                                     args.bg_power, args.img_suffix,
-                                     args.resume)
+    counts = refine_with_random_walk(
+        model, args.cam_dir, args.img_dir, args.out_dir, meta['palette'],
+        args.bg_power, args.img_suffix, args.resume, args.overwrite,
+        settings=dict(config=osp.abspath(args.config),
+                      checkpoint=osp.abspath(args.checkpoint)))
     print(f'\n{args.out_dir}: written {counts["written"]}, skipped '
           f'{counts["skipped"]}')
 

@@ -1,7 +1,6 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """AffinityNet stage 2: affinity training labels from CAMs, and random-walk
 refinement of CAMs with a trained AffinityNet."""
-import os
 import os.path as osp
 from typing import Dict, Optional
 
@@ -10,12 +9,13 @@ import torch
 from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.affinity import affinity_label_from_scores
-from ..utils.atomic import remove_stale_tmp
+from ..utils.atomic import folder_lock
 from ..utils.cam_labels import add_background
 from ..utils.crf import dense_crf_probs
 from ..utils.image import read_image
 from .evaluate import list_stems, load_cam_archive
-from .pseudo_labels import palette_bytes, save_npz_atomic, save_png_atomic
+from .pseudo_labels import (LOCK, claim_out_dir, file_digest, palette_bytes,
+                            save_npz_atomic, save_png_atomic)
 
 
 #: The reference's background powers: CRF scores of ``(1 - max) ** 1``
@@ -108,7 +108,8 @@ def make_affinity_labels(cam_dir: str,
                          alpha_low: float = AFFINITY_ALPHAS[0],
                          alpha_high: float = AFFINITY_ALPHAS[1],
                          crf: bool = True,
-                         img_suffix: str = '.jpg') -> int:
+                         img_suffix: str = '.jpg',
+                         overwrite: bool = False) -> int:
     """Write the affinity score maps of every CAM archive.
 
     Args:
@@ -121,12 +122,27 @@ def make_affinity_labels(cam_dir: str,
         alpha_high (float): Defaults to 24 (reference).
         crf (bool): Defaults to True.
         img_suffix (str): Defaults to '.jpg'.
+        overwrite (bool): Replace another run's files in ``out_dir``
+            (:func:`claim_out_dir`; a folder of another tool is refused).
+            Defaults to False.
 
     Returns:
         int: The number of files written.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    remove_stale_tmp(out_dir)
+    settings = dict(cam_dir=osp.abspath(cam_dir), img_dir=osp.abspath(img_dir),
+                    alpha_low=alpha_low, alpha_high=alpha_high, crf=crf,
+                    img_suffix=img_suffix)
+    with folder_lock(out_dir, LOCK):
+        claim_out_dir(out_dir, settings, overwrite,
+                      tool='make_affinity_labels')
+        return _write_affinity_labels(cam_dir, img_dir, out_dir, alpha_low,
+                                      alpha_high, crf, img_suffix)
+
+
+def _write_affinity_labels(cam_dir: str, img_dir: str, out_dir: str,
+                           alpha_low: float, alpha_high: float, crf: bool,
+                           img_suffix: str) -> int:
+    """The body of :func:`make_affinity_labels` (under its lock)."""
     stems = list_stems(cam_dir, '.npz')
     bar = ProgressBar(len(stems))
     for stem in stems:
@@ -152,7 +168,10 @@ def refine_with_random_walk(model,
                             palette,
                             bg_power: float = RANDOM_WALK_BG_POWER,
                             img_suffix: str = '.jpg',
-                            resume: bool = False) -> Dict[str, int]:
+                            resume: bool = False,
+                            overwrite: bool = False,
+                            settings: Optional[dict] = None
+                            ) -> Dict[str, int]:
     """Random-walk refinement of every CAM archive in ``cam_dir``.
 
     Args:
@@ -164,13 +183,35 @@ def refine_with_random_walk(model,
         bg_power (float): Background ``(1 - max fg) ** bg_power`` before
             the walk. Defaults to 6 (reference).
         img_suffix (str): Defaults to '.jpg'.
-        resume (bool): Skip images whose PNG exists. Defaults to False.
+        resume (bool): Skip images whose PNG exists; only in a folder of the
+            same run (same settings, inputs and checkpoint content), else
+            refused. Defaults to False.
+        overwrite (bool): Replace another run's files in ``out_dir``; a
+            folder of another tool (stage 2's labels) is always refused
+            (:func:`claim_out_dir`). Defaults to False.
+        settings (dict, optional): The caller's settings for the folder's
+            manifest (``config``, ``checkpoint``: its content digest is
+            added). Defaults to None.
 
     Returns:
         dict: ``written`` and ``skipped`` counts.
     """
-    os.makedirs(out_dir, exist_ok=True)
-    remove_stale_tmp(out_dir)
+    run = dict(settings or {})
+    run.update(cam_dir=osp.abspath(cam_dir), img_dir=osp.abspath(img_dir),
+               bg_power=bg_power, img_suffix=img_suffix,
+               test_cfg=dict(sorted(model.test_cfg.items())))
+    if run.get('checkpoint') and osp.isfile(run['checkpoint']):
+        run['checkpoint_sha256'] = file_digest(run['checkpoint'])
+    with folder_lock(out_dir, LOCK):
+        claim_out_dir(out_dir, run, overwrite, tool='refine_random_walk')
+        return _random_walk_labels(model, cam_dir, img_dir, out_dir,
+                                   palette, bg_power, img_suffix, resume)
+
+
+def _random_walk_labels(model, cam_dir: str, img_dir: str, out_dir: str,
+                        palette, bg_power: float, img_suffix: str,
+                        resume: bool) -> Dict[str, int]:
+    """The body of :func:`refine_with_random_walk` (under its lock)."""
     pal = palette_bytes(palette)
     device = next(model.parameters()).device
     counts = dict(written=0, skipped=0)

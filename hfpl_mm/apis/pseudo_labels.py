@@ -4,6 +4,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+from contextlib import ExitStack
 from typing import Dict, Optional, Sequence
 
 import numpy as np
@@ -13,11 +14,13 @@ from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
 from PIL import Image
 
-from ..utils.atomic import atomic_write, remove_stale_tmp
+from ..utils.atomic import atomic_write, folder_lock, remove_stale_tmp
 from ..utils.crf import dense_crf
 
 MANIFEST = 'pseudo_labels.json'
 OUTPUT_SUFFIXES = ('.png', '.npz')
+#: The lock a writer holds on its output folder (:class:`FolderLock`).
+LOCK = '.hfpl.lock'
 
 
 def palette_bytes(palette: Sequence[Sequence[int]]) -> list:
@@ -72,34 +75,60 @@ def _differences(old: dict, new: dict) -> str:
     return '; '.join(diff[:6]) or 'none recorded'
 
 
-def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> None:
-    """Create ``out_dir`` and its manifest (:data:`MANIFEST`).
+def _read_manifest(path: str) -> Optional[dict]:
+    """The manifest at ``path``, or None when it is not a readable one."""
+    try:
+        with open(path) as f:
+            manifest = json.load(f)
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
 
-    Temporary files a killed run left are removed. A folder holding another
-    run's output (a manifest with other settings) is refused unless
+
+def claim_out_dir(out_dir: str,
+                  settings: dict,
+                  overwrite: bool,
+                  tool: str = 'make_pseudo_labels') -> None:
+    """Create ``out_dir`` and its manifest (:data:`MANIFEST`): the folder
+    belongs to one tool and one run of it.
+
+    Temporary files a killed run left are removed. A folder another tool
+    owns (e.g. stage 2's labels as the random walk's ``--out-dir``) is
+    refused, whatever ``overwrite``. A folder holding another run's output
+    of the same tool (a manifest with other settings) is refused unless
     ``overwrite``, which removes that run's ``.png`` / ``.npz`` files first;
-    a non-empty folder without a manifest is never written into.
+    so is a folder whose manifest cannot be read (empty, truncated), which
+    ``overwrite`` recovers. A non-empty folder without a manifest is never
+    written into.
 
     Args:
         out_dir (str): The output folder.
         settings (dict): Everything the outputs depend on.
         overwrite (bool): Replace another run's output.
+        tool (str): The writing tool, recorded in the manifest.
+            Defaults to 'make_pseudo_labels'.
     """
     os.makedirs(out_dir, exist_ok=True)
     remove_stale_tmp(out_dir)
     path = osp.join(out_dir, MANIFEST)
     sig = run_signature(settings)
     if osp.exists(path):
-        with open(path) as f:
-            old = json.load(f)
-        if old.get('signature') != sig:
+        old = _read_manifest(path)
+        if old is not None and old.get('tool', 'make_pseudo_labels') != tool:
+            raise FileExistsError(
+                f'{out_dir} belongs to {old.get("tool", "make_pseudo_labels")}'
+                f' (its {MANIFEST}), not to {tool}: its files would be mixed '
+                'with the other tool\'s; choose another --out-dir')
+        if old is None or old.get('signature') != sig:
             if not overwrite:
+                what = (f'{path} is not a readable manifest (empty or '
+                        'truncated)' if old is None else
+                        f'{out_dir} holds pseudo-labels of another run '
+                        f'(signature {old.get("signature")}; differences: '
+                        f'{_differences(old.get("settings", {}), settings)})')
                 raise FileExistsError(
-                    f'{out_dir} holds pseudo-labels of another run '
-                    f'(signature {old.get("signature")}; differences: '
-                    f'{_differences(old.get("settings", {}), settings)}); '
-                    'pass --overwrite to replace them or choose another '
-                    '--out-dir')
+                    f'{what}; pass --overwrite to replace them or choose '
+                    'another --out-dir')
             old_files = [
                 n for n in os.listdir(out_dir) if n.endswith(OUTPUT_SUFFIXES)
             ]
@@ -109,14 +138,14 @@ def claim_out_dir(out_dir: str, settings: dict, overwrite: bool) -> None:
                 f'--overwrite: removed {len(old_files)} files of the previous '
                 f'run in {out_dir}',
                 logger='current')
-    elif [n for n in os.listdir(out_dir) if not n.startswith('.')]:
+    elif [n for n in os.listdir(out_dir)
+          if not n.startswith('.') and n != LOCK]:
         raise FileExistsError(
             f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
-            'pseudo-label folder of hfpl-mm; choose an empty or new '
-            '--out-dir')
+            'label folder of hfpl-mm; choose an empty or new --out-dir')
     with atomic_write(path) as tmp, open(tmp, 'w') as f:
-        json.dump(dict(signature=sig, settings=settings), f, indent=2,
-                  default=str)
+        json.dump(dict(tool=tool, signature=sig, settings=settings), f,
+                  indent=2, default=str)
 
 
 def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,
@@ -200,11 +229,22 @@ def generate_pseudo_labels(model: torch.nn.Module,
         ``failed`` counts.
     """
     rank, world = get_dist_info()
-    if is_main_process():
-        claim_out_dir(out_dir,
-                      run_settings(model, dataloader, save_cams, settings),
-                      overwrite)
-    barrier()
+    with ExitStack() as stack:
+        if is_main_process():
+            # one writer at a time: a second run on the folder is refused
+            stack.enter_context(folder_lock(out_dir, LOCK))
+            claim_out_dir(out_dir,
+                          run_settings(model, dataloader, save_cams, settings),
+                          overwrite)
+        barrier()
+        return _write_labels(model, dataloader, out_dir, save_cams, resume,
+                             crf, progress, rank, world)
+
+
+def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
+                  resume: bool, crf: Optional[dict], progress: bool,
+                  rank: int, world: int) -> Dict[str, int]:
+    """The body of :func:`generate_pseudo_labels` (under its lock)."""
     meta = dataloader.dataset.metainfo
     palette = palette_bytes(meta['palette'])
     cam_dtype = np.dtype(model.test_cfg.get('cam_dtype', 'float32'))

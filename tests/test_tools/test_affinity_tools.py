@@ -67,5 +67,17 @@ def test_affinity_pipeline(synthetic_voc, tmp_path):
     assert set(np.unique(res)) <= set(np.unique(gt))
     out = run_tool('tools/refine_random_walk.py', AFF, ckpt, str(cam_dir),
                    osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
-                   refined, '--resume').stdout
+                   refined, '--logt', '3', '--resume').stdout
     assert 'written 0, skipped 12' in out
+    # --resume with other settings would mix two runs: refused
+    res = run_tool('tools/refine_random_walk.py', AFF, ckpt, str(cam_dir),
+                   osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
+                   refined, '--resume', check=False)
+    assert res.returncode != 0
+    assert "logt': 3} -> {'beta': 8.0, 'logt': 6}" in res.stderr
+    # nor writes into a folder that is not its own (here, the CAMs)
+    res = run_tool('tools/refine_random_walk.py', AFF, ckpt, str(cam_dir),
+                   osp.join(synthetic_voc, 'JPEGImages'), '--out-dir',
+                   str(cam_dir), '--overwrite', check=False)
+    assert res.returncode != 0
+    assert 'is not a label folder of hfpl-mm' in res.stderr

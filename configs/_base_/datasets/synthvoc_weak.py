@@ -16,6 +16,9 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     num_workers=2,
+    # our small-scale recipe keeps the last incomplete batch (its published
+    # runs; the VOC / COCO configs drop it, as the reference)
+    drop_last=False,
     dataset=dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',
