@@ -2,7 +2,7 @@
 """Refine CAMs with a trained AffinityNet (random walk) into pseudo-labels.
 
     python tools/refine_random_walk.py AFF_CONFIG AFF_CHECKPOINT CAM_DIR IMG_DIR \
-        --out-dir DIR [--bg-power 6] [--beta 8] [--logt 6] [--resume]
+        --out-dir DIR [--bg-power 6] [--beta 8] [--logt 6] [--resume] [--overwrite]
 """
 import argparse
 import os.path as osp

@@ -91,12 +91,45 @@ class _WeightsOnlyTorch:
     @staticmethod
     def load(f, *args, weights_only: bool = True, **kwargs):
         import pickle
-
-        import torch
         if weights_only is not True:
             raise pickle.UnpicklingError(
                 'hfpl-mm loads checkpoints with weights_only=True only')
+        return load_weights_only(f, *args, **kwargs)
+
+
+def load_weights_only(f, *args, **kwargs):
+    """``torch.load(f, weights_only=True)`` whose failures name the file
+    and say what it is: a file that is not a weights-only checkpoint (a raw
+    pickle, or objects beyond tensors and plain data: loading it could run
+    code) or not a whole one (truncated, corrupt), instead of torch's
+    unpickler messages ('Unsupported operand 149 ... Please file an issue').
+
+    Args:
+        f (str | file): The checkpoint.
+
+    Raises:
+        pickle.UnpicklingError: Not a weights-only checkpoint.
+        RuntimeError: Not a whole checkpoint.
+    """
+    import pickle
+
+    import torch
+    name = f if isinstance(f, str) else getattr(f, 'name', repr(f))
+    try:
         return torch.load(f, *args, weights_only=True, **kwargs)
+    except pickle.UnpicklingError as e:
+        first = str(e).strip().splitlines()[-1][:200] if str(e) else ''
+        raise pickle.UnpicklingError(
+            f'{name} is not a weights-only checkpoint (a raw pickle, or it '
+            'holds objects beyond tensors and plain data, which could run '
+            'code when loaded), so hfpl-mm does not load it; save the weights '
+            f'with torch.save(model.state_dict(), path) ({first})') from e
+    except RuntimeError as e:
+        if 'zip archive' not in str(e) and 'PytorchStreamReader' not in str(e):
+            raise
+        raise RuntimeError(
+            f'{name} is not a whole checkpoint (truncated or corrupt: '
+            f'{str(e).splitlines()[0][:160]})') from e
 
 
 def _load_url_weights_only(url: str, model_dir=None, map_location=None,

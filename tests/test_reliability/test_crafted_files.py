@@ -169,3 +169,32 @@ def test_history_buffer_statistics_cannot_be_swapped(tmp_path, monkeypatch):
     fresh.update(1.0)
     fresh.update(3.0)
     assert fresh.mean() == 2.0
+
+
+@pytest.mark.parametrize('kind', ['raw_pickle', 'truncated'])
+def test_bad_checkpoint_is_named_with_what_it_is(tmp_path, kind, checkpoint):
+    """A raw pickle named .pth, or a truncated checkpoint: the error names
+    the file and says what it is, in stage 2's loader (mmengine's, through
+    init_model), as a Pretrained init and in the WR38 converter."""
+    import pickle
+    path = str(tmp_path / 'bad.pth')
+    if kind == 'raw_pickle':
+        with open(path, 'wb') as f:
+            pickle.dump({'state_dict': {'w': [1.0, 2.0]}}, f, protocol=4)
+        want = 'bad.pth is not a weights-only checkpoint'
+    else:
+        with open(checkpoint, 'rb') as f:
+            data = f.read()
+        with open(path, 'wb') as f:
+            f.write(data[:len(data) // 2])
+        want = 'bad.pth is not a whole checkpoint'
+    from mmengine.runner import CheckpointLoader
+    with pytest.raises((pickle.UnpicklingError, RuntimeError), match=want):
+        CheckpointLoader.load_checkpoint(path, map_location='cpu')
+    from helpers import SYNTH_CAM, run_tool
+    res = run_tool('tools/make_pseudo_labels.py', SYNTH_CAM, path,
+                   '--out-dir', str(tmp_path / 'pl'), check=False)
+    assert res.returncode != 0 and want in res.stderr
+    res = run_tool('tools/model_converters/wr38_psa2mmseg.py', path,
+                   str(tmp_path / 'out.pth'), check=False)
+    assert res.returncode != 0 and want in res.stderr

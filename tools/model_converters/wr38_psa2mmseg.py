@@ -69,7 +69,8 @@ def main():
     p.add_argument('dst')
     args = p.parse_args()
     # a foreign checkpoint: tensors only, no code
-    state = torch.load(args.src, map_location='cpu', weights_only=True)
+    from hfpl_mm.utils.compat import load_weights_only
+    state = load_weights_only(args.src, map_location='cpu')
     state = state.get('state_dict', state)
     out, dropped = convert(state)
     if not out:
