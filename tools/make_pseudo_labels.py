@@ -11,7 +11,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 # this clone's hfpl_mm first, whichever clone the shared environment's
 # editable install points at (see tools/setup_env.sh)
@@ -19,7 +19,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
-    from hfpl_mm.utils.config import positive_float, unit_interval
+    from hfpl_mm.utils.config import (CfgOptionsAction, positive_float,
+                                      unit_interval)
     p = argparse.ArgumentParser(description='Generate pseudo-label masks')
     p.add_argument('config')
     p.add_argument('checkpoint')
@@ -51,7 +52,7 @@ def parse_args():
                    help='skip images whose PNG already exists')
     p.add_argument('--overwrite', action='store_true',
                    help="replace another run's output in --out-dir")
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                    default='none')
     p.add_argument('--local_rank', '--local-rank', type=int, default=0)

@@ -7,7 +7,7 @@ import os
 import os.path as osp
 import sys
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 # this clone's hfpl_mm first, whichever clone the shared environment's
@@ -16,6 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
+    from hfpl_mm.utils.config import CfgOptionsAction
     parser = argparse.ArgumentParser(description='Test a model')
     parser.add_argument('config')
     parser.add_argument('checkpoint')
@@ -32,7 +33,7 @@ def parse_args():
         help="test-time augmentation as mmseg's: the config's tta_pipeline "
         'and tta_model (the DeepLab-v1 configs: scales 0.5-1.75 + flip, '
         'logits averaged, dense CRF, as the reference)')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     parser.add_argument(
         '--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none')

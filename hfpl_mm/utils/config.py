@@ -1,5 +1,6 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """Config helpers shared by the tools."""
+import argparse
 from typing import Optional
 
 from mmengine.config import Config, ConfigDict
@@ -30,6 +31,49 @@ def _fill_none_fields(cfg: Config, key: str, value) -> None:
         node = node[part]
 
 
+class CfgOptionsAction(argparse.Action):
+    """``--cfg-options key=value ...`` as mmengine's ``DictAction`` parses
+    it, with two differences: a token without ``=`` is an argparse error
+    naming it (``DictAction`` fails with 'not enough values to unpack'), and
+    a value that is not a list or tuple keeps its spaces (``DictAction``
+    removes every space: ``work_dir="my runs"`` became ``myruns``).
+    Numbers, booleans and ``None`` are converted; ``[..]`` / ``(..)`` are
+    parsed by ``DictAction``."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from mmengine.config import DictAction
+        options = getattr(namespace, self.dest, None) or {}
+        for token in values:
+            if '=' not in token:
+                parser.error(f'{option_string}: {token!r} is not key=value')
+            key, value = token.split('=', 1)
+            if not key:
+                parser.error(f'{option_string}: {token!r} has no key')
+            stripped = value.strip()
+            if stripped[:1] in '[(' and stripped:
+                options[key] = DictAction._parse_iterable(stripped)
+            else:
+                options[key] = DictAction._parse_int_float_bool(value)
+        setattr(namespace, self.dest, options)
+
+
+def _current(cfg: Config, key: str):
+    """The config's value at dotted ``key``, or a sentinel when absent."""
+    node = cfg
+    for part in key.split('.'):
+        if isinstance(node, (dict, Config)) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and part.isdigit() and int(
+                part) < len(node):
+            node = node[int(part)]
+        else:
+            return _MISSING
+    return node
+
+
+_MISSING = object()
+
+
 def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
     """``cfg.merge_from_dict(options)`` that refuses a key whose first part
     is neither in the config nor a field mmengine's runner reads
@@ -50,6 +94,8 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
 
     Raises:
         KeyError: An unknown top-level key, with the closest known ones.
+        ValueError: A text where the config has a number or a boolean
+            (``optim_wrapper.optimizer.lr=abc``), naming key and value.
     """
     if not options:
         return cfg
@@ -62,6 +108,13 @@ def merge_cfg_options(cfg: Config, options: Optional[dict]) -> Config:
             hint = f'; did you mean {", ".join(close)}?' if close else ''
             raise KeyError(f'--cfg-options {key}: the config has no '
                            f'{top!r}{hint}')
+    for key, value in options.items():
+        current = _current(cfg, key)
+        if (isinstance(current, (int, float)) and isinstance(value, str)):
+            kind = 'true / false' if isinstance(current, bool) else 'a number'
+            raise ValueError(
+                f'--cfg-options {key}={value!r}: expected {kind} (the config '
+                f'has {current!r})')
     for key, value in options.items():
         _fill_none_fields(cfg, key, value)
     cfg.merge_from_dict(options)

@@ -1,9 +1,10 @@
-"""``--cfg-options`` into fields a config sets to ``None``."""
+"""``--cfg-options``: into fields a config sets to ``None``, values with
+spaces, tokens that are not key=value, text where a number belongs."""
 import os.path as osp
 
 import pytest
 import torch
-from helpers import REPO, SYNTH_CAM
+from helpers import REPO, SYNTH_CAM, run_tool
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -48,3 +49,38 @@ def test_none_fields_take_a_dict_or_stay_none():
     with pytest.raises(TypeError):
         merge_cfg_options(cfg, {'optim_wrapper.type.name': 'x'})
     assert cfg.optim_wrapper.type == 'OptimWrapper'
+
+
+def test_cfg_options_keep_spaces_and_name_bad_tokens():
+    import argparse
+
+    from hfpl_mm.utils.config import CfgOptionsAction
+    p = argparse.ArgumentParser()
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    args = p.parse_args([
+        '--cfg-options', 'work_dir=my runs/a b', 'train_cfg.max_iters=3',
+        'model.test_cfg.flip=false', 'model.test_cfg.scales=[1.0, 0.5]',
+        'load_from=None'
+    ])
+    assert args.cfg_options == {
+        'work_dir': 'my runs/a b',  # mmengine's DictAction: 'myruns/ab'
+        'train_cfg.max_iters': 3,
+        'model.test_cfg.flip': False,
+        'model.test_cfg.scales': [1.0, 0.5],
+        'load_from': None,
+    }
+    with pytest.raises(SystemExit):
+        p.parse_args(['--cfg-options', 'train_cfg.max_iters'])
+
+
+def test_cfg_options_refuse_text_for_a_number():
+    cfg = Config.fromfile(osp.join(REPO, SYNTH_CAM))
+    with pytest.raises(ValueError, match=r"optim_wrapper.optimizer.lr='abc':"
+                       r' expected a number \(the config has 0.05\)'):
+        merge_cfg_options(cfg, {'optim_wrapper.optimizer.lr': 'abc'})
+    with pytest.raises(ValueError, match='expected true / false'):
+        merge_cfg_options(cfg, {'model.test_cfg.flip': 'yes'})
+    res = run_tool('tools/train.py', SYNTH_CAM, '--cfg-options',
+                   'train_cfg.max_iters', check=False)
+    assert res.returncode == 2
+    assert "'train_cfg.max_iters' is not key=value" in res.stderr
