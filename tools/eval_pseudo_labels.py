@@ -22,10 +22,42 @@ from prettytable import PrettyTable
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+def split_ids(split, pred_dir):
+    """(ids to score or None, what they are): ``--split``, else the split
+    file the prediction folder's manifest records (stage 2's), else None
+    (every prediction)."""
+    import json
+    from hfpl_mm.datasets.voc_weak import read_split_file
+    if split:
+        ids = read_split_file(split)
+        return ids, f'the {len(ids)} images of {split}'
+    manifest = osp.join(pred_dir, 'pseudo_labels.json')
+    try:
+        with open(manifest) as f:
+            ann = json.load(f)['settings'].get('ann_file')
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        ann = None
+    if ann and ann.endswith('.txt') and osp.isfile(ann):
+        ids = read_split_file(ann)
+        return ids, (f'the {len(ids)} images of {ann} (the split '
+                     f'{manifest} records)')
+    return None, ('every prediction in pred_dir (no --split and no split in '
+                  'a manifest: images without a prediction are not scored)')
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    p.add_argument('pred_dir')
-    p.add_argument('gt_dir')
+    p.add_argument('pred_dir', help='folder of predicted label PNGs '
+                   '(<image id>.png)')
+    p.add_argument('gt_dir', help='folder of GT label PNGs (<image id>.png)')
+    p.add_argument('--split', help='split file of the image ids to score '
+                   "(default: the split the prediction folder's manifest "
+                   'records, else every PNG of pred_dir)')
+    p.add_argument('--missing', choices=['error', 'background'],
+                   default='error',
+                   help='ids of the split without a prediction: error '
+                   'refuses them, background scores them as all-background '
+                   'predictions')
     p.add_argument('--dataset', choices=['voc', 'coco'], default='voc',
                    help='class names and count (default: %(default)s); '
                    '--config takes precedence')
@@ -59,6 +91,8 @@ def main():
     from hfpl_mm.apis import evaluate_label_dirs, resolve_dataset_meta
     classes = resolve_dataset_meta(
         config=args.config, dataset=args.dataset)['classes']
+    stems, source = split_ids(args.split, args.pred_dir)
+    print(f'scoring {source}')
     res = evaluate_label_dirs(
         args.pred_dir,
         args.gt_dir,
@@ -68,7 +102,9 @@ def main():
         count_absent=not args.skip_absent,
         gt_ignore=args.contour_ignore,
         reduction=args.contour_reduction,
-        pred_ignore=args.pred_ignore)
+        pred_ignore=args.pred_ignore,
+        stems=stems,
+        missing=args.missing)
     table = PrettyTable(['class', 'IoU', 'precision', 'recall', 'contour F'])
     for c, name in enumerate(classes):
         vals = [res['iou'][c], res['precision'][c], res['recall'][c],
@@ -77,7 +113,9 @@ def main():
             continue
         table.add_row([name] + [f'{v * 100:.2f}' for v in vals])
     print(table)
-    print(f'images: {res["num_images"]}')
+    print(f'images: {res["num_images"]}' + (
+        f' ({res["num_missing"]} without a prediction, scored as '
+        'background)' if res['num_missing'] else ''))
     print(f'predicted ignore pixels: {res["pred_ignored"] * 100:.2f}% '
           f'(--pred-ignore {args.pred_ignore})')
     print(f'mIoU: {res["mIoU"] * 100:.2f}')

@@ -55,7 +55,8 @@ def evaluate_label_dirs(pred_dir: str,
                         count_absent: bool = True,
                         gt_ignore: str = 'background',
                         reduction: str = 'dataset',
-                        pred_ignore: str = 'error') -> Dict:
+                        pred_ignore: str = 'error',
+                        missing: str = 'error') -> Dict:
     """mIoU, per-class IoU / precision / recall and contour F of every
     ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``.
 
@@ -82,9 +83,14 @@ def evaluate_label_dirs(pred_dir: str,
             'exclude' leaves them out of the IoU counts (as GT ignore pixels
             are) and draws no boundary there (background for contour F).
             Defaults to 'error'.
+        missing (str): ``stems`` without a prediction: 'error' refuses
+            them, naming how many and the first ones (scoring the others
+            only would flatter an incomplete run); 'background' scores them
+            as all-background predictions (wrong wherever GT has an
+            object). Defaults to 'error'.
 
     Returns:
-        dict: ``num_images``, ``mIoU``, ``iou``, ``precision``, ``recall``,
+        dict: ``num_images``, ``num_missing``, ``mIoU``, ``iou``, ``precision``, ``recall``,
         ``contour_f``, ``contour_precision``, ``contour_recall`` (fractions),
         ``contour_f_per_class`` (NaN where not scored), ``confusion`` and
         ``pred_ignored`` (the fraction of predicted pixels that were
@@ -93,14 +99,28 @@ def evaluate_label_dirs(pred_dir: str,
     if pred_ignore not in PRED_IGNORE_MODES:
         raise ValueError(f'pred_ignore must be one of {PRED_IGNORE_MODES}, '
                          f'got {pred_ignore!r}')
+    if missing not in ('error', 'background'):
+        raise ValueError(f"missing must be 'error' or 'background', got "
+                         f'{missing!r}')
     stems = list(stems) if stems is not None else list_stems(pred_dir, '.png')
+    absent = [s for s in stems
+              if not osp.isfile(osp.join(pred_dir, s + '.png'))]
+    if absent and missing == 'error':
+        raise FileNotFoundError(
+            f'{pred_dir}: {len(absent)} of {len(stems)} images have no '
+            f'prediction ({", ".join(absent[:5])}'
+            f'{", ..." if len(absent) > 5 else ""}); scoring only the others '
+            'would flatter the run: finish it, or score them as background '
+            '(--missing background)')
     conf = np.zeros((num_classes, num_classes), np.int64)
     per_image = []
     ignored = total = 0
     for stem in stems:
         pred_path = osp.join(pred_dir, stem + '.png')
         gt_path = osp.join(gt_dir, stem + '.png')
-        pred, gt = load_label_png(pred_path), load_label_png(gt_path)
+        gt = load_label_png(gt_path)
+        pred = np.zeros_like(gt) if stem in absent else load_label_png(
+            pred_path)
         if pred.shape != gt.shape:
             raise ValueError(f'{pred_path} is {pred.shape[::-1]} but '
                              f'{gt_path} is {gt.shape[::-1]} (W, H)')
@@ -131,6 +151,10 @@ def evaluate_label_dirs(pred_dir: str,
         per_image.append(
             contour_counts_per_class(pred, gt, num_classes, ignore_index,
                                      bound_th, gt_ignore))
+    if not conf.sum():
+        raise ValueError(
+            f'{gt_dir}: no pixel was scored: every GT pixel of the '
+            f'{len(stems)} images is {ignore_index} (ignore)')
     stats = iou_from_confusion(conf)
     contour = reduce_contour_counts(per_image, num_classes, reduction,
                                     count_absent)
@@ -139,6 +163,7 @@ def evaluate_label_dirs(pred_dir: str,
         per_class_f[c] = f
     return dict(
         num_images=len(stems),
+        num_missing=len(absent),
         mIoU=mean_iou(stats['iou'], count_absent),
         iou=stats['iou'],
         precision=stats['precision'],

@@ -158,3 +158,43 @@ def test_truncated_jpeg_named_in_training(synthetic_voc, tmp_path):
     Image.open(padded).load()
     np.testing.assert_array_equal(
         load(dict(img_path=padded))['img'], good['img'])
+
+
+def test_evaluation_refuses_missing_predictions(data_copy, checkpoint,
+                                                tmp_path):
+    """A prediction folder that misses images is not scored on the ones
+    present: its manifest's split (or --split) says which it owes."""
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out)
+    gt = osp.join(data_copy, 'SegmentationClass')
+    full = run_tool('tools/eval_pseudo_labels.py', out, gt, '--skip-absent')
+    assert 'the 4 images of' in full.stdout
+    os.remove(osp.join(out, 'synth_00009.png'))  # an incomplete run
+    res = run_tool('tools/eval_pseudo_labels.py', out, gt, check=False)
+    assert res.returncode != 0
+    assert '1 of 4 images have no prediction (synth_00009)' in res.stderr
+    res = run_tool('tools/eval_pseudo_labels.py', out, gt, '--skip-absent',
+                   '--missing', 'background')
+    assert 'images: 4 (1 without a prediction, scored as background)' in \
+        res.stdout
+    miou = float(res.stdout.split('mIoU: ')[1].split()[0])
+    assert miou < float(full.stdout.split('mIoU: ')[1].split()[0])
+    split = tmp_path / 'two.txt'
+    split.write_text('synth_00008\nsynth_00010\n')
+    res = run_tool('tools/eval_pseudo_labels.py', out, gt, '--split',
+                   str(split))
+    assert 'images: 2' in res.stdout
+
+
+def test_evaluation_with_nothing_to_score_says_so(tmp_path):
+    from hfpl_mm.apis import evaluate_label_dirs
+    from hfpl_mm.apis.pseudo_labels import save_png_atomic
+    pred, gt = tmp_path / 'pred', tmp_path / 'gt'
+    pred.mkdir()
+    gt.mkdir()
+    pal = [0, 0, 0] * 256
+    save_png_atomic(np.zeros((4, 4), np.uint8), str(pred / 'a.png'), pal)
+    save_png_atomic(np.full((4, 4), 255, np.uint8), str(gt / 'a.png'), pal)
+    with pytest.raises(ValueError, match='no pixel was scored: every GT '
+                       'pixel of the 1 images is 255'):
+        evaluate_label_dirs(str(pred), str(gt), 21)
