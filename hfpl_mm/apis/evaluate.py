@@ -90,11 +90,11 @@ def evaluate_label_dirs(pred_dir: str,
             object). Defaults to 'error'.
 
     Returns:
-        dict: ``num_images``, ``num_missing``, ``mIoU``, ``iou``, ``precision``, ``recall``,
-        ``contour_f``, ``contour_precision``, ``contour_recall`` (fractions),
-        ``contour_f_per_class`` (NaN where not scored), ``confusion`` and
-        ``pred_ignored`` (the fraction of predicted pixels that were
-        ``ignore_index``).
+        dict: ``num_images``, ``num_missing``, ``mIoU``, ``iou``,
+        ``precision``, ``recall``, ``contour_f``, ``contour_precision``,
+        ``contour_recall`` (fractions), ``contour_f_per_class`` (NaN where
+        not scored), ``confusion`` and ``pred_ignored`` (the fraction of
+        predicted pixels that were ``ignore_index``).
     """
     if pred_ignore not in PRED_IGNORE_MODES:
         raise ValueError(f'pred_ignore must be one of {PRED_IGNORE_MODES}, '
