@@ -17,10 +17,13 @@ NO_LABEL_POLICIES = ('skip', 'error')
 def read_split_file(ann_file: str) -> List[str]:
     """Image ids of a split file, one per line (the whole line without its
     surrounding white space, so an id may contain spaces); blank lines are
-    ignored, a repeated id is an error."""
+    ignored. A repeated id is an error, and so is an id that would leave the
+    image folder (an absolute path or a ``..`` component: its outputs would
+    collide with those of an id of the same name), or two ids that name the
+    same file stem (every output is named by the stem)."""
     if not exists(ann_file):
         raise FileNotFoundError(f'split file {ann_file} does not exist')
-    ids, seen = [], {}
+    ids, seen, stems = [], {}, {}
     for num, line in enumerate(list_from_file(ann_file), 1):
         img_id = line.strip()
         if not img_id:
@@ -28,7 +31,19 @@ def read_split_file(ann_file: str) -> List[str]:
         if img_id in seen:
             raise ValueError(f'{ann_file}: image id {img_id!r} on line {num} '
                              f'repeats line {seen[img_id]}')
+        parts = img_id.replace('\\', '/').split('/')
+        if img_id.startswith(('/', '\\')) or '..' in parts or ':' in parts[0]:
+            raise ValueError(
+                f'{ann_file}: image id {img_id!r} on line {num} leaves the '
+                'image folder (absolute or ..); ids are names under it')
+        stem = parts[-1]
+        if stem in stems:
+            raise ValueError(
+                f'{ann_file}: image ids {stems[stem][0]!r} (line '
+                f'{stems[stem][1]}) and {img_id!r} (line {num}) have the same '
+                f'name {stem!r}: their outputs would overwrite each other')
         seen[img_id] = num
+        stems[stem] = (img_id, num)
         ids.append(img_id)
     if not ids:
         raise ValueError(f'split file {ann_file} lists no images')

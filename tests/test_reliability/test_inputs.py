@@ -215,3 +215,22 @@ def test_a_training_loop_of_zero_is_refused(key, tmp_path):
     assert 'train_cfg.max_iters=0' in res.stderr
     assert not (tmp_path / 'w').exists() or not list(
         (tmp_path / 'w').glob('*.pth'))
+
+
+@pytest.mark.parametrize('lines, match', [
+    (['synth_00000', '../../../outside/synth_00001'],
+     r"'../../../outside/synth_00001' on line 2 leaves the image folder"),
+    (['synth_00000', '/abs/synth_00001'], 'leaves the image folder'),
+    (['a/synth_00001', 'b/synth_00001'],
+     r"'a/synth_00001' \(line 1\) and 'b/synth_00001' \(line 2\) have the "
+     "same name 'synth_00001'"),
+])
+def test_split_ids_that_leave_the_folder_or_collide_are_refused(
+        tmp_path, lines, match):
+    """An id reaching outside the image folder wrote its labels under the
+    name of another image (stage 2 said 'written 4' for 3 files)."""
+    from hfpl_mm.datasets.voc_weak import read_split_file
+    split = tmp_path / 'split.txt'
+    split.write_text('\n'.join(lines) + '\n')
+    with pytest.raises(ValueError, match=match):
+        read_split_file(str(split))
