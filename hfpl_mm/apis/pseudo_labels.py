@@ -241,10 +241,42 @@ def generate_pseudo_labels(model: torch.nn.Module,
                              crf, progress, rank, world)
 
 
+def label_sources(dataset) -> dict:
+    """Where the dataset reads image-level labels from, for
+    :func:`changed_since`: ``files``, dataset-wide label files (a
+    ``cls_labels.npy``), and ``xml_dir``, the folder of per-image XML (VOC
+    layout), each resolved as the dataset resolves them."""
+    root = getattr(dataset, 'data_root', None) or ''
+    out = dict(files=[], xml_dir=None)
+    path = getattr(dataset, 'cls_label_file', None)
+    if path:
+        out['files'].append(path if osp.isabs(path) else osp.join(root, path))
+    elif getattr(dataset, 'xml_dir', None):
+        out['xml_dir'] = osp.join(root, dataset.xml_dir)
+    return out
+
+
+def changed_since(sample, outputs: Sequence[str], sources: dict) -> bool:
+    """Whether an image's inputs changed after its outputs were written:
+    the image, its annotation XML or a dataset-wide label file modified
+    later than the oldest of its outputs (``--resume`` then writes it again;
+    a copy that keeps old modification times is not seen)."""
+    img_path = sample.metainfo['img_path']
+    inputs = [img_path, *sources['files']]
+    if sources['xml_dir']:
+        stem = osp.splitext(osp.basename(img_path))[0]
+        inputs.append(osp.join(sources['xml_dir'], stem + '.xml'))
+    newest = max((os.stat(p).st_mtime_ns for p in inputs if osp.isfile(p)),
+                 default=0)
+    return newest > min(os.stat(p).st_mtime_ns for p in outputs)
+
+
 def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
                   resume: bool, crf: Optional[dict], progress: bool,
                   rank: int, world: int) -> Dict[str, int]:
     """The body of :func:`generate_pseudo_labels` (under its lock)."""
+    label_files = label_sources(dataloader.dataset)
+    changed = 0
     meta = dataloader.dataset.metainfo
     palette = palette_bytes(meta['palette'])
     cam_dtype = np.dtype(model.test_cfg.get('cam_dtype', 'float32'))
@@ -265,9 +297,14 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
         if errors:  # the whole batch (of 1 in the tools) fails
             counts['failed'] += len(stems)
             print('\nfailed: ' + '; '.join(errors), flush=True)
-        elif resume and all(osp.exists(p) for files in owed for p in files):
+        elif resume and all(osp.exists(p) for files in owed for p in files
+                            ) and not any(
+                                changed_since(sample, files, label_files)
+                                for sample, files in zip(samples, owed)):
             counts['skipped'] += len(stems)
         else:
+            if resume and all(osp.exists(p) for files in owed for p in files):
+                changed += len(stems)
             try:
                 # the model's own inference path (test_cfg: scales, flip,
                 # background rule, restriction to the image labels)
@@ -294,6 +331,10 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
                 print(f'\nfailed on {names}: {e}', flush=True)
         if bar is not None:
             bar.update()
+    if changed:
+        print_log(f'--resume: {changed} images changed (image or labels '
+                  'newer than their outputs) since their outputs were '
+                  'written: written again', logger='current')
     if world > 1:
         t = torch.tensor([counts[k] for k in ('written', 'skipped', 'failed')])
         all_reduce(t)

@@ -198,3 +198,26 @@ def test_evaluation_with_nothing_to_score_says_so(tmp_path):
     with pytest.raises(ValueError, match='no pixel was scored: every GT '
                        'pixel of the 1 images is 255'):
         evaluate_label_dirs(str(pred), str(gt), 21)
+
+
+def test_resume_writes_again_what_changed(data_copy, checkpoint, tmp_path):
+    """--resume redoes an image whose file or labels changed after its
+    outputs were written, and skips the others."""
+    out = str(tmp_path / 'pl')
+    make_labels(data_copy, checkpoint, out, '--save-cams')
+
+    def touch(path):  # rewritten after the outputs were
+        with open(path, 'rb') as f:
+            data = f.read()
+        with open(path, 'wb') as f:
+            f.write(data)
+
+    touch(osp.join(data_copy, 'JPEGImages', 'synth_00009.jpg'))
+    res = make_labels(data_copy, checkpoint, out, '--save-cams', '--resume')
+    assert 'written 1, skipped 3, failed 0' in res.stdout
+    assert '1 images changed' in res.stdout + res.stderr
+    res = make_labels(data_copy, checkpoint, out, '--save-cams', '--resume')
+    assert 'written 0, skipped 4, failed 0' in res.stdout
+    touch(osp.join(data_copy, 'Annotations', 'synth_00011.xml'))
+    res = make_labels(data_copy, checkpoint, out, '--save-cams', '--resume')
+    assert 'written 1, skipped 3, failed 0' in res.stdout
