@@ -528,6 +528,7 @@ def write_report(results: Dict[Cell, Dict],
     import matplotlib.pyplot as plt
 
     from hfpl_mm.utils.atomic import atomic_write
+    from hfpl_mm.utils.environment import environment_info, environment_line
     presets = sorted({c[0] for c in cells}, key=PRESETS.index)
     variants = sorted({c[2] for c in cells}, key=VARIANTS.index)
     seeds = sorted({c[1] for c in cells})
@@ -539,7 +540,10 @@ def write_report(results: Dict[Cell, Dict],
         f'{settings["iters1"]} iterations; AffinityNet '
         f'{settings["aff_iters"]}; DeepLab-v3+ {settings["seg_iters"]} '
         f'(validated every {settings["val_every"]}). Compute of the cells: '
-        f'{total / 60:.0f} min.', ''
+        f'{total / 60:.0f} min.', '',
+        # what the numbers depend on besides code and seed (the CPU's
+        # instruction set picks other kernels)
+        environment_line(environment_info()), ''
     ]
     if planned is not None and planned > len(cells):
         lines += [

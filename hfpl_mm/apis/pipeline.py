@@ -21,6 +21,7 @@ from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
 from ..utils.cam_labels import BG_THRESHOLDS
 from ..utils.config import iter_schedule_options, merge_cfg_options
+from ..utils.environment import environment_info
 from .evaluate import (evaluate_label_dirs, labels_from_cams, list_stems,
                        load_cam_archive, sweep_cam_dir)
 from .pseudo_labels import (generate_pseudo_labels, palette_bytes,
@@ -351,7 +352,8 @@ def run_pipeline(data_root: str,
         overlays=overlay_panels(
             osp.join(layout.root, 'JPEGImages'), layout.gt_dir, methods,
             meta['palette'], fig_dir),
-        elapsed=time.time() - t0)
+        elapsed=time.time() - t0,
+        environment=environment_info())
     text = write_report(osp.join(work_dir, 'report.md'), ctx)
     path = osp.join(work_dir, 'report.json')
     with atomic_write(path) as tmp, open(tmp, 'w') as f:

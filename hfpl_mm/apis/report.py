@@ -8,6 +8,7 @@ import numpy as np
 
 from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
+from ..utils.environment import environment_line
 from ..utils.image import read_image
 from .evaluate import list_stems, load_cam_archive, load_label_png
 from .visualize import cam_heatmap, label_overlay, save_panel
@@ -85,8 +86,10 @@ def write_report(path: str, ctx: Dict) -> str:
             figure links are relative to its folder.
         ctx (dict): ``data_root``, ``num_train``, ``iters1``, ``iters3``
             (e.g. '400 iterations'), ``scales``, ``flip``, ``elapsed``,
-            ``configs`` and ``results`` (per method), ``seg_config``, ``seg`` (stage-3
-            metrics per method), ``curve`` and ``overlays`` (figure paths).
+            ``configs`` and ``results`` (per method), ``seg_config``,
+            ``seg`` (stage-3 metrics per method), ``curve`` and ``overlays``
+            (figure paths), ``environment`` (:func:`environment_info`: the
+            CPU's instruction set, threads, library versions).
 
     Returns:
         str: The report text.
@@ -98,6 +101,8 @@ def write_report(path: str, ctx: Dict) -> str:
         f'evaluated). Stage 1: {ctx["iters1"]}; CAM inference '
         f'scales {ctx["scales"]}, flip {ctx["flip"]}. Wall time '
         f'{ctx["elapsed"]:.0f} s.', '',
+        environment_line(ctx['environment']) if 'environment' in ctx else
+        '', '',
         '## Pseudo-labels (train split, against its GT)', '',
         'The background threshold is swept on the train GT as the '
         "reference's CAM evaluation does; the pseudo-labels use each "
