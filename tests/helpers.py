@@ -106,3 +106,21 @@ def run_tool(*args, check=True, **kwargs):
     if check and out.returncode != 0:
         raise AssertionError(out.stdout[-3000:] + out.stderr[-3000:])
     return out
+
+
+def check_stage2_and_demo(cfg: Config, config: str, ckpt: str,
+                          data_root: str, out_dir, **run_kwargs) -> None:
+    """Stage 2 on ``data_root``'s 4 val images writes 4 labels, and the
+    demo without ``--labels`` draws the panel of one image, for a trained
+    CAM checkpoint of ``config`` (loaded as ``cfg``)."""
+    from hfpl_mm.apis import build_cam_inference, generate_pseudo_labels
+    model, loader = build_cam_inference(cfg, ckpt, 'val', data_root,
+                                        device='cpu')
+    labels = out_dir / 'pl'
+    generate_pseudo_labels(model, loader, str(labels), progress=False)
+    assert len(list(labels.glob('*.png'))) == 4
+    img = osp.join(data_root, 'JPEGImages', 'synth_00008.jpg')
+    res = run_tool('demo/cam_demo.py', img, config, ckpt, '--out-dir',
+                   str(out_dir / 'demo'), '--device', 'cpu', **run_kwargs)
+    assert 'the classifier predicts' in res.stdout
+    assert (out_dir / 'demo' / 'synth_00008_panel.png').is_file()

@@ -7,7 +7,7 @@ import re
 
 import pytest
 import torch
-from helpers import REPO, run_tool, tiny_train_cfg
+from helpers import REPO, check_stage2_and_demo, tiny_train_cfg
 
 GUIDE = osp.join(REPO, 'docs', 'add_hfpl_to_your_method.md')
 
@@ -51,7 +51,6 @@ def test_example_head_trains_with_the_addon_and_runs_stage2_and_demo(
         user_project, synthetic_voc, tmp_path):
     from mmengine.runner import Runner
 
-    from hfpl_mm.apis import build_cam_inference, generate_pseudo_labels
     twin = str(user_project / 'configs' / 'my_method' /
                'hfpl-topk-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py')
     work = str(tmp_path / 'work')
@@ -68,18 +67,9 @@ def test_example_head_trains_with_the_addon_and_runs_stage2_and_demo(
     k = round(0.25 * flat.shape[-1])
     want = flat.sort(-1, descending=True).values[..., :k].mean(-1)
     assert model.image_logits(cams).allclose(want)
-    ckpt = osp.join(work, 'iter_3.pth')
-    model, loader = build_cam_inference(cfg, ckpt, 'val', synthetic_voc,
-                                        device='cpu')
-    out = tmp_path / 'pl'
-    generate_pseudo_labels(model, loader, str(out), progress=False)
-    assert len(list(out.glob('*.png'))) == 4
-    img = osp.join(synthetic_voc, 'JPEGImages', 'synth_00008.jpg')
-    res = run_tool('demo/cam_demo.py', img, twin, ckpt, '--out-dir',
-                   str(tmp_path / 'demo'),
-                   env=dict(os.environ, PYTHONPATH=str(user_project)))
-    assert 'the classifier predicts' in res.stdout
-    assert (tmp_path / 'demo' / 'synth_00008_panel.png').is_file()
+    check_stage2_and_demo(
+        cfg, twin, osp.join(work, 'iter_3.pth'), synthetic_voc, tmp_path,
+        env=dict(os.environ, PYTHONPATH=str(user_project)))
 
 
 def test_baseline_and_twin_differ_only_in_the_addon(user_project):

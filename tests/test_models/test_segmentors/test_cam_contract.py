@@ -7,7 +7,7 @@ import os.path as osp
 import pytest
 import torch
 import torch.nn as nn
-from helpers import REPO, run_tool, tiny_train_cfg
+from helpers import REPO, check_stage2_and_demo, tiny_train_cfg
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
@@ -105,7 +105,6 @@ def test_single_view_loss_is_the_addon_formula_of_its_parts(path):
 def test_fcn_twin_trains_runs_stage2_and_the_demo(synthetic_voc, tmp_path):
     from mmengine.runner import Runner
 
-    from hfpl_mm.apis import build_cam_inference, generate_pseudo_labels
     work = str(tmp_path / 'fcn')
     cfg = tiny_train_cfg(FCN_TWIN, synthetic_voc, work, max_iters=3)
     runner = Runner.from_cfg(cfg)
@@ -113,17 +112,8 @@ def test_fcn_twin_trains_runs_stage2_and_the_demo(synthetic_voc, tmp_path):
     assert type(runner.model.decode_head).__name__ == 'FCNHead'
     logged = runner.message_hub.log_scalars
     assert {'train/decode.loss_isl', 'train/decode.loss_fsl'} <= set(logged)
-    ckpt = osp.join(work, 'iter_3.pth')
-    model, loader = build_cam_inference(cfg, ckpt, 'val', synthetic_voc,
-                                        device='cpu')
-    out = tmp_path / 'pl'
-    generate_pseudo_labels(model, loader, str(out), progress=False)
-    assert len(list(out.glob('*.png'))) == 4
-    img = osp.join(synthetic_voc, 'JPEGImages', 'synth_00008.jpg')
-    res = run_tool('demo/cam_demo.py', img, FCN_TWIN, ckpt, '--out-dir',
-                   str(tmp_path / 'demo'), '--device', 'cpu')
-    assert 'the classifier predicts' in res.stdout
-    assert (tmp_path / 'demo' / 'synth_00008_panel.png').is_file()
+    check_stage2_and_demo(cfg, FCN_TWIN, osp.join(work, 'iter_3.pth'),
+                          synthetic_voc, tmp_path)
 
 
 # ---------------------------------------------------------------- refusals
