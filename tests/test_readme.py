@@ -26,3 +26,21 @@ def test_named_paths_exist():
     for p in paths:
         if p.endswith('.sh'):
             assert os.access(osp.join(REPO, p), os.X_OK), p
+
+
+def test_paths_named_in_the_docs_exist():
+    """docs/*.md name only scripts and configs that exist (the guide's own
+    example files under configs/my_method/ are the user's to write, and
+    tests/test_docs runs them)."""
+    import glob
+    for page in glob.glob(osp.join(REPO, 'docs', '*.md')):
+        text = open(page, encoding='utf-8').read()
+        paths = set(
+            re.findall(r'((?:tools|configs|benchmarks|hfpl_mm|tests|demo)/'
+                       r'[\w./-]+\.(?:py|sh|md))', text))
+        missing = [
+            p for p in sorted(paths)
+            if not p.startswith('configs/my_method/')
+            and not osp.exists(osp.join(REPO, p))
+        ]
+        assert not missing, (osp.basename(page), missing)
