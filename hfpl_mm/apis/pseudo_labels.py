@@ -138,8 +138,7 @@ def claim_out_dir(out_dir: str,
                 f'--overwrite: removed {len(old_files)} files of the previous '
                 f'run in {out_dir}',
                 logger='current')
-    elif [n for n in os.listdir(out_dir)
-          if not n.startswith('.') and n != LOCK]:
+    elif [n for n in os.listdir(out_dir) if not n.startswith('.')]:
         raise FileExistsError(
             f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
             'label folder of hfpl-mm; choose an empty or new --out-dir')
@@ -294,16 +293,20 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
                 for s in stems]
         errors = [s.metainfo['load_error'] for s in samples
                   if 'load_error' in s.metainfo]
+        # with --resume a batch is done when it owes nothing and no input
+        # changed since its outputs were written
+        done = resume and not errors and all(
+            osp.exists(p) for files in owed for p in files)
+        stale = done and any(
+            changed_since(sample, files, label_files)
+            for sample, files in zip(samples, owed))
         if errors:  # the whole batch (of 1 in the tools) fails
             counts['failed'] += len(stems)
             print('\nfailed: ' + '; '.join(errors), flush=True)
-        elif resume and all(osp.exists(p) for files in owed for p in files
-                            ) and not any(
-                                changed_since(sample, files, label_files)
-                                for sample, files in zip(samples, owed)):
+        elif done and not stale:
             counts['skipped'] += len(stems)
         else:
-            if resume and all(osp.exists(p) for files in owed for p in files):
+            if stale:
                 changed += len(stems)
             try:
                 # the model's own inference path (test_cfg: scales, flip,

@@ -191,7 +191,6 @@ def iter_schedule_options(cfg: Config,
 def unit_interval(text: str) -> float:
     """argparse type: a float in [0, 1] (a background threshold: CAM scores
     are min-max normalised, so 26 would make every pixel background)."""
-    import argparse
     value = float(text)
     if not 0 <= value <= 1:
         raise argparse.ArgumentTypeError(
@@ -201,7 +200,6 @@ def unit_interval(text: str) -> float:
 
 def positive_float(text: str) -> float:
     """argparse type: a float > 0 (a scale, a power)."""
-    import argparse
     value = float(text)
     if not value > 0:
         raise argparse.ArgumentTypeError(f'{text} is not > 0')

@@ -85,7 +85,6 @@ class AtomicCheckpointHook(CheckpointHook):
                                        'last_checkpoint')) as t:
                 with open(t, 'w') as f:
                     f.write(final)
-        if is_main_process():
             for path in drop:
                 if path != final and osp.isfile(path):
                     os.remove(path)
