@@ -10,9 +10,11 @@ from .utils.compat import allow_mmengine_checkpoints, check_mmcv
 check_mmcv()
 allow_mmengine_checkpoints()
 
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
+from . import (apis, datasets, engine, evaluation, models,  # noqa: E402,F401
+               visualization)
 from .version import __version__  # noqa: E402
 
 __all__ = [
-    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models'
+    '__version__', 'apis', 'datasets', 'engine', 'evaluation', 'models',
+    'visualization'
 ]

@@ -7,9 +7,11 @@ import pytest
 import yaml
 from helpers import REPO
 
+# model configs; configs/pipelines holds recipes (tests/test_apis/
+# test_pipeline.py loads them, test_recipe_folder_lists_every_recipe below)
 FOLDERS = sorted(
     osp.basename(d) for d in glob.glob(osp.join(REPO, 'configs', '*'))
-    if osp.isdir(d) and not d.endswith('_base_'))
+    if osp.isdir(d) and osp.basename(d) not in ('_base_', 'pipelines'))
 
 
 def test_model_index_imports_every_metafile():
@@ -46,3 +48,11 @@ def test_readme_and_metafile_list_every_config(folder):
         assert 'Weights' not in m  # none are released (README says so)
         if m['Name'].startswith('hfpl-'):
             assert 'HFPL' in m['Metadata']['Architecture']
+
+
+def test_recipe_folder_lists_every_recipe():
+    root = osp.join(REPO, 'configs', 'pipelines')
+    readme = open(osp.join(root, 'README.md')).read()
+    for path in glob.glob(osp.join(root, '*.py')):
+        name = osp.basename(path)
+        assert f'[`{name}`](./{name})' in readme, name

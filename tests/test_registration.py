@@ -34,6 +34,7 @@ REGISTERED = {
         ('COCOWeakDataset', 'datasets.coco_weak'),
         ('PseudoLabelDataset', 'datasets.pseudo_label'),
         ('PseudoLabelCOCODataset', 'datasets.pseudo_label'),
+        ('AffinityLabelCOCODataset', 'datasets.pseudo_label'),
         ('AffinityLabelDataset', 'datasets.pseudo_label'),
     ],
     'TRANSFORMS': [

@@ -88,7 +88,8 @@ def main():
         'as background; exclude leaves them out of mIoU (as GT ignore '
         'pixels) and draws no boundary there')
     args = p.parse_args()
-    from hfpl_mm.apis import evaluate_label_dirs, resolve_dataset_meta
+    from hfpl_mm.apis import resolve_dataset_meta
+    from hfpl_mm.evaluation import evaluate_label_dirs
     classes = resolve_dataset_meta(
         config=args.config, dataset=args.dataset)['classes']
     stems, source = split_ids(args.split, args.pred_dir)

@@ -64,8 +64,7 @@ def parse_args():
 def main():
     args = parse_args()
     import hfpl_mm  # noqa: F401
-    from hfpl_mm.apis.runner import build_cam_inference
-    from hfpl_mm.apis import generate_pseudo_labels
+    from hfpl_mm.apis import build_cam_inference, generate_pseudo_labels
     cfg = Config.fromfile(args.config)
     from hfpl_mm.utils.config import merge_cfg_options
     merge_cfg_options(cfg, args.cfg_options)

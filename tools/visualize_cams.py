@@ -32,10 +32,10 @@ def main():
                    'dataset')
     args = p.parse_args()
     from hfpl_mm.apis import resolve_dataset_meta
-    from hfpl_mm.apis.evaluate import (list_stems, load_cam_archive,
-                                       load_label_png)
-    from hfpl_mm.apis.visualize import cam_heatmap, label_overlay, save_panel
     from hfpl_mm.utils.image import read_image
+    from hfpl_mm.utils.label_io import (list_stems, load_cam_archive,
+                                        load_label_png)
+    from hfpl_mm.visualization import cam_heatmap, label_overlay, save_panel
     palette = resolve_dataset_meta(
         config=args.config, dataset=args.dataset)['palette']
     for stem in list_stems(args.cam_dir, '.npz')[:args.num]:

@@ -13,9 +13,9 @@ from ..utils.atomic import folder_lock
 from ..utils.cam_labels import add_background
 from ..utils.crf import dense_crf_probs
 from ..utils.image import read_image
-from .evaluate import list_stems, load_cam_archive
-from .pseudo_labels import (LOCK, claim_out_dir, file_digest, palette_bytes,
-                            save_npz_atomic, save_png_atomic)
+from ..utils.label_folder import LOCK, claim_out_dir, file_digest
+from ..utils.label_io import (list_stems, load_cam_archive, palette_bytes,
+                              save_npz_atomic, save_png_atomic)
 
 
 #: The reference's background powers: CRF scores of ``(1 - max) ** 1``

@@ -9,9 +9,9 @@ import torch
 from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 
-from .pseudo_labels import palette_bytes, save_png_atomic
-from .runner import inference_pipeline
-from .visualize import cam_heatmap, label_overlay, save_panel
+from ..utils.label_io import palette_bytes, save_png_atomic
+from ..visualization import cam_heatmap, label_overlay, save_panel
+from .inference import inference_pipeline
 
 
 def pack_image(img_path: str, num_classes: int) -> dict:

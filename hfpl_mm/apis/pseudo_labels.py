@@ -1,7 +1,5 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """Stage 2: pseudo-label masks from a trained CAM model."""
-import hashlib
-import json
 import os
 import os.path as osp
 from contextlib import ExitStack
@@ -12,139 +10,11 @@ import torch
 from mmengine.dist import all_reduce, barrier, get_dist_info, is_main_process
 from mmengine.logging import print_log
 from mmengine.utils import ProgressBar
-from PIL import Image
 
-from ..utils.atomic import atomic_write, folder_lock, remove_stale_tmp
+from ..utils.atomic import folder_lock
 from ..utils.crf import dense_crf
-
-MANIFEST = 'pseudo_labels.json'
-OUTPUT_SUFFIXES = ('.png', '.npz')
-#: The lock a writer holds on its output folder (:class:`FolderLock`).
-LOCK = '.hfpl.lock'
-
-
-def palette_bytes(palette: Sequence[Sequence[int]]) -> list:
-    flat = [int(v) for rgb in palette for v in rgb]
-    return flat + [224, 224, 192] * (256 - len(palette))
-
-
-def save_png_atomic(label: np.ndarray, path: str, palette: list) -> None:
-    """Write a palette PNG through a hidden temporary file renamed into
-    place (:func:`atomic_write`).
-
-    Args:
-        label (np.ndarray): Label map (H, W), values 0..255.
-        path (str): The PNG to write.
-        palette (list): Flat 768-value palette (:func:`palette_bytes`).
-    """
-    img = Image.fromarray(label.astype(np.uint8), mode='P')
-    img.putpalette(palette)
-    with atomic_write(path) as tmp:
-        img.save(tmp, format='PNG')
-
-
-def save_npz_atomic(path: str, **arrays) -> None:
-    """Write a compressed ``.npz`` through a hidden temporary file."""
-    with atomic_write(path) as tmp, open(tmp, 'wb') as f:
-        np.savez_compressed(f, **arrays)
-
-
-def run_signature(settings: dict) -> str:
-    """A short hash of a run's settings (JSON, sorted keys)."""
-    text = json.dumps(settings, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def file_digest(path: str, chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's content (a retrained checkpoint at the same path
-    gets a new digest)."""
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(chunk), b''):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _differences(old: dict, new: dict) -> str:
-    keys = sorted(set(old) | set(new), key=str)
-    diff = [
-        f'{k}: {old.get(k)!r} -> {new.get(k)!r}' for k in keys
-        if json.dumps(old.get(k), default=str) != json.dumps(
-            new.get(k), default=str)
-    ]
-    return '; '.join(diff[:6]) or 'none recorded'
-
-
-def _read_manifest(path: str) -> Optional[dict]:
-    """The manifest at ``path``, or None when it is not a readable one."""
-    try:
-        with open(path) as f:
-            manifest = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return manifest if isinstance(manifest, dict) else None
-
-
-def claim_out_dir(out_dir: str,
-                  settings: dict,
-                  overwrite: bool,
-                  tool: str = 'make_pseudo_labels') -> None:
-    """Create ``out_dir`` and its manifest (:data:`MANIFEST`): the folder
-    belongs to one tool and one run of it.
-
-    Temporary files a killed run left are removed. A folder another tool
-    owns (e.g. stage 2's labels as the random walk's ``--out-dir``) is
-    refused, whatever ``overwrite``. A folder holding another run's output
-    of the same tool (a manifest with other settings) is refused unless
-    ``overwrite``, which removes that run's ``.png`` / ``.npz`` files first;
-    so is a folder whose manifest cannot be read (empty, truncated), which
-    ``overwrite`` recovers. A non-empty folder without a manifest is never
-    written into.
-
-    Args:
-        out_dir (str): The output folder.
-        settings (dict): Everything the outputs depend on.
-        overwrite (bool): Replace another run's output.
-        tool (str): The writing tool, recorded in the manifest.
-            Defaults to 'make_pseudo_labels'.
-    """
-    os.makedirs(out_dir, exist_ok=True)
-    remove_stale_tmp(out_dir)
-    path = osp.join(out_dir, MANIFEST)
-    sig = run_signature(settings)
-    if osp.exists(path):
-        old = _read_manifest(path)
-        if old is not None and old.get('tool', 'make_pseudo_labels') != tool:
-            raise FileExistsError(
-                f'{out_dir} belongs to {old.get("tool", "make_pseudo_labels")}'
-                f' (its {MANIFEST}), not to {tool}: its files would be mixed '
-                'with the other tool\'s; choose another --out-dir')
-        if old is None or old.get('signature') != sig:
-            if not overwrite:
-                what = (f'{path} is not a readable manifest (empty or '
-                        'truncated)' if old is None else
-                        f'{out_dir} holds pseudo-labels of another run '
-                        f'(signature {old.get("signature")}; differences: '
-                        f'{_differences(old.get("settings", {}), settings)})')
-                raise FileExistsError(
-                    f'{what}; pass --overwrite to replace them or choose '
-                    'another --out-dir')
-            old_files = [
-                n for n in os.listdir(out_dir) if n.endswith(OUTPUT_SUFFIXES)
-            ]
-            for name in old_files:
-                os.remove(osp.join(out_dir, name))
-            print_log(
-                f'--overwrite: removed {len(old_files)} files of the previous '
-                f'run in {out_dir}',
-                logger='current')
-    elif [n for n in os.listdir(out_dir) if not n.startswith('.')]:
-        raise FileExistsError(
-            f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
-            'label folder of hfpl-mm; choose an empty or new --out-dir')
-    with atomic_write(path) as tmp, open(tmp, 'w') as f:
-        json.dump(dict(tool=tool, signature=sig, settings=settings), f,
-                  indent=2, default=str)
+from ..utils.label_folder import LOCK, claim_out_dir, file_digest
+from ..utils.label_io import palette_bytes, save_npz_atomic, save_png_atomic
 
 
 def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,
@@ -334,6 +204,9 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
                 print(f'\nfailed on {names}: {e}', flush=True)
         if bar is not None:
             bar.update()
+    if bar is not None:
+        bar.file.write('\n')  # the bar does not end its line
+        bar.file.flush()
     if changed:
         print_log(f'--resume: {changed} images changed (image or labels '
                   'newer than their outputs) since their outputs were '

@@ -178,3 +178,10 @@ class AffinityLabelDataset(PseudoLabelDataset):
             return (f'{seg_path}: class keys {arch["keys"].tolist()} outside '
                     f'[0, {num_classes - 1})')
         return None
+
+
+@DATASETS.register_module()
+class AffinityLabelCOCODataset(AffinityLabelDataset):
+    """:class:`AffinityLabelDataset` with the 81 COCO classes (the score
+    maps' class keys are checked against COCO's 80 foreground classes)."""
+    METAINFO = COCOWeakDataset.METAINFO

@@ -4,18 +4,28 @@
 Every path from normalised foreground CAM scores to a label map goes
 through this module: the model's ``predict`` (:class:`CAMSegmentor`), the
 threshold sweep of :class:`CAMThresholdSweepMetric` and of the CAM archives
-(:mod:`hfpl_mm.apis.evaluate`), and the background scores before the CRF and
-the random walk (:mod:`hfpl_mm.apis.affinity`).
+(:func:`hfpl_mm.evaluation.sweep_cam_dir`), the pseudo-label folders written
+from archives, and the background scores before the CRF and the random walk
+(:mod:`hfpl_mm.apis.affinity`).
+
+One rule, one name in each form: :func:`threshold_labels` on foreground
+scores, :func:`archive_threshold_labels` on a CAM archive (class ids),
+:func:`write_threshold_labels` on a folder of archives.
 
 * ``'threshold'``: the background score is a constant t, so a pixel is
   background unless its best foreground score is **strictly** above t.
 * ``'power'``: the background score is ``(1 - max_c fg_c) ** power``.
 """
-from typing import Sequence, Union
+import os
+import os.path as osp
+from typing import Dict, List, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from .label_io import (list_stems, load_cam_archive, palette_bytes,
+                       save_png_atomic)
 
 #: Background score of the threshold rule: the reference writes its SEAM
 #: pseudo-label PNGs at 0.26 (``infer_cam_voc.py --out_cam_pred_alpha``).
@@ -111,3 +121,48 @@ def threshold_labels(fg: ArrayLike,
     peak, best = fg.max(0)
     peak, best = peak.cpu().numpy(), best.cpu().numpy() + 1
     return np.stack([np.where(peak > t, best, 0) for t in thresholds])
+
+
+def archive_threshold_labels(archive: Dict[str, np.ndarray],
+                             thresholds: Sequence[float]) -> np.ndarray:
+    """Label maps (T, H, W) of a CAM archive for every threshold, with
+    :func:`threshold_labels` (background unless the best present class
+    scores above the threshold); class ids are 1 + the foreground index.
+
+    Args:
+        archive (dict): ``keys`` and ``cams`` of
+            :func:`hfpl_mm.utils.label_io.load_cam_archive`.
+        thresholds (Sequence[float]): Background thresholds.
+
+    Returns:
+        np.ndarray: uint8 label maps (T, H, W).
+    """
+    keys, cams = archive['keys'], archive['cams']
+    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
+    return lut[threshold_labels(cams, thresholds)]
+
+
+def write_threshold_labels(cam_dir: str, label_dir: str, threshold: float,
+                           palette: Sequence[Sequence[int]]) -> List[str]:
+    """Write the label PNG of every CAM archive of ``cam_dir`` at
+    ``threshold`` (:func:`archive_threshold_labels`) into ``label_dir``,
+    each file atomically.
+
+    Args:
+        cam_dir (str): Folder of CAM archives.
+        label_dir (str): Output folder (created).
+        threshold (float): Background threshold.
+        palette (Sequence): The dataset's palette.
+
+    Returns:
+        list[str]: The image stems written.
+    """
+    os.makedirs(label_dir, exist_ok=True)
+    pal = palette_bytes(palette)
+    stems = list_stems(cam_dir, '.npz')
+    for stem in stems:
+        archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
+        save_png_atomic(
+            archive_threshold_labels(archive, [threshold])[0],
+            osp.join(label_dir, stem + '.png'), pal)
+    return stems

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from helpers import run_tool
 
-from hfpl_mm.apis import evaluate_label_dirs, palette_bytes, save_png_atomic
+from hfpl_mm.evaluation import evaluate_label_dirs
+from hfpl_mm.utils.label_io import palette_bytes, save_png_atomic
 
 PAL = palette_bytes([[0, 0, 0], [128, 0, 0], [0, 128, 0]])
 

@@ -1,4 +1,5 @@
-"""benchmarks/ablation.py: the grid, resuming a killed run, the report."""
+"""benchmarks/ablation.py and its grid (benchmarks/ablation_grid/): the
+plan, resuming a killed run, the report."""
 import importlib.util
 import json
 import os
@@ -11,6 +12,9 @@ spec = importlib.util.spec_from_file_location(
     'ablation', osp.join(REPO, 'benchmarks', 'ablation.py'))
 ablation = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(ablation)
+# importable now: ablation.py puts benchmarks/ on the path
+from ablation_grid import cells as grid  # noqa: E402
+from ablation_grid import report, schedule  # noqa: E402
 
 
 def stats(miou, bg_p=80.0, bg_r=70.0):
@@ -65,9 +69,9 @@ def test_killed_run_resumes_without_recomputing(tmp_path, capsys):
         ablation.run_grid(cells, str(tmp_path), dies_at_fourth)
     assert len(calls) == 3
     for cell in cells[:3]:
-        assert osp.isfile(ablation.cell_path(str(tmp_path), cell))
+        assert osp.isfile(grid.cell_path(str(tmp_path), cell))
     # nothing half-written under a real name
-    assert not osp.exists(ablation.cell_path(str(tmp_path), cells[3]))
+    assert not osp.exists(grid.cell_path(str(tmp_path), cells[3]))
 
     again = []
 
@@ -79,7 +83,7 @@ def test_killed_run_resumes_without_recomputing(tmp_path, capsys):
     assert again == cells[3:]  # the three cells on disk were not redone
     assert '3 of 6 cells on disk, not recomputed' in capsys.readouterr().out
     assert results[cells[0]]['cam_miou_best'] == 50
-    stored = json.load(open(ablation.cell_path(str(tmp_path), cells[0])))
+    stored = json.load(open(grid.cell_path(str(tmp_path), cells[0])))
     assert 'seconds' in stored
     # a third run computes nothing
     ablation.run_grid(cells, str(tmp_path), compute)
@@ -95,28 +99,28 @@ def test_eta_counts_each_cell_at_its_kinds_mean_time(tmp_path, capsys):
             ('hard', 0, 'hfpl', 'thresholds')]
     # 150 (stage12 mean) + 1000 (full) + 1300 / 3 (no thresholds cell
     # finished and no DeepLab time recorded: the mean of all timed cells)
-    assert ablation.eta_seconds(todo, done) == pytest.approx(
+    assert schedule.eta_seconds(todo, done) == pytest.approx(
         150 + 1000 + 1300 / 3)
-    assert ablation.eta_seconds(todo, {}) is None
+    assert schedule.eta_seconds(todo, {}) is None
     # a full cell that timed its DeepLab run (800 of its 1000 s): the
     # thresholds cell is three such runs, 2400 s
     done[('default', 0, 'baseline', 'full')]['deeplab_seconds'] = 800.0
-    assert ablation.eta_seconds(todo, done) == pytest.approx(
+    assert schedule.eta_seconds(todo, done) == pytest.approx(
         150 + 1000 + 2400)
     # once a thresholds cell has finished, its own time counts
     done[('default', 0, 'baseline', 'thresholds')] = dict(seconds=3000.0)
-    assert ablation.eta_seconds(todo, done) == pytest.approx(
+    assert schedule.eta_seconds(todo, done) == pytest.approx(
         150 + 1000 + 3000)
     # run_grid times the ETA with every cell on disk, of this grid or not:
     # a stage-1+2 cell took 60 s there and a full cell 600 s
     for kind, seconds in (('stage12', 60.0), ('full', 600.0)):
-        path = ablation.cell_path(str(tmp_path),
-                                  ('default', 0, 'baseline', kind))
+        path = grid.cell_path(str(tmp_path),
+                              ('default', 0, 'baseline', kind))
         os.makedirs(osp.dirname(path), exist_ok=True)
         with open(path, 'w') as f:
             json.dump(dict(fake_result(('default', 0, 'baseline', kind)),
                            seconds=seconds), f)
-    assert set(ablation.finished_cells(str(tmp_path))) == {
+    assert set(grid.finished_cells(str(tmp_path))) == {
         ('default', 0, 'baseline', 'stage12'),
         ('default', 0, 'baseline', 'full')}
     cells = ablation.plan_cells(['default'], [1], ['baseline'], ['baseline'])
@@ -130,14 +134,14 @@ def test_chains_eta_places_queued_chains_on_the_first_free_process():
     # two processes, 10 s and 50 s left: the first queued chain (30 s)
     # starts at 10 and ends at 40; the next (20 s) starts at 40 and ends
     # at 60, after the 50 s chain
-    assert ablation.chains_eta_seconds([10.0, 50.0], [30.0, 20.0],
+    assert schedule.chains_eta_seconds([10.0, 50.0], [30.0, 20.0],
                                        2) == pytest.approx(60.0)
     # one chain left on two processes: its own time, not half of it
-    assert ablation.chains_eta_seconds([6.0], [], 2) == pytest.approx(6.0)
+    assert schedule.chains_eta_seconds([6.0], [], 2) == pytest.approx(6.0)
     # an idle process takes a queued chain at once: 10 = max(10, 5, 5 + 5)
-    assert ablation.chains_eta_seconds([10.0], [5.0, 5.0, 5.0],
+    assert schedule.chains_eta_seconds([10.0], [5.0, 5.0, 5.0],
                                        3) == pytest.approx(10.0)
-    assert ablation.chains_eta_seconds([], [], 2) == 0.0
+    assert schedule.chains_eta_seconds([], [], 2) == 0.0
 
 
 def test_pending_chains_eta_subtracts_the_running_chains_time_so_far():
@@ -150,22 +154,22 @@ def test_pending_chains_eta_subtracts_the_running_chains_time_so_far():
     # chain 0 is done; chain 1 started at t = 50 (when chain 0 ended) and
     # chain 2 waits. At t = 450 chain 1 needs 1100 - 400 = 700 s more;
     # chain 2 (100 s) runs on the other process meanwhile: ETA 700 s
-    eta = ablation.pending_chains_eta([a, b, c], {1, 2}, {0: 0.0, 1: 50.0},
+    eta = schedule.pending_chains_eta([a, b, c], {1, 2}, {0: 0.0, 1: 50.0},
                                       set(), timed, 450.0, 2)
     assert eta == pytest.approx(700.0)
     # one process: chain 2 waits for chain 1, 700 + 100
-    assert ablation.pending_chains_eta(
+    assert schedule.pending_chains_eta(
         [a, b, c], {1, 2}, {0: 0.0, 1: 50.0}, set(), timed, 450.0,
         1) == pytest.approx(800.0)
     # chain 1's stage-1+2 cell was on disk before the run: it counts its
     # full cell only, 1000 - 400 = 600 s
-    assert ablation.pending_chains_eta(
+    assert schedule.pending_chains_eta(
         [a, b, c], {1, 2}, {0: 0.0, 1: 50.0}, {b[0]}, timed, 450.0,
         2) == pytest.approx(600.0)
     # a running chain past its estimate needs 0 s more, not less
-    assert ablation.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), timed,
+    assert schedule.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), timed,
                                        5000.0, 2) == 0.0
-    assert ablation.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), {},
+    assert schedule.pending_chains_eta([a, b], {1}, {1: 0.0}, set(), {},
                                        5.0, 2) is None
 
 
@@ -173,8 +177,8 @@ def test_report_mean_and_std_over_seeds(tmp_path):
     cells = ablation.plan_cells(['default'], [0, 1, 2], ['baseline', 'hfpl'],
                                 ['baseline', 'hfpl'])
     results = {c: dict(fake_result(c), seconds=60) for c in cells}
-    text = ablation.write_report(results, cells, str(tmp_path),
-                                 ablation.SETTINGS['quick'])
+    text = report.write_ablation_report(results, cells, str(tmp_path),
+                                        ablation.SETTINGS['quick'])
     # hfpl CAM mIoU over seeds: 55, 56, 57 -> mean 56, sample std 1
     assert '| hfpl | 56.00 ± 1.00 |' in text
     assert '| baseline | 51.00 ± 1.00 |' in text
@@ -191,7 +195,7 @@ def test_thresholds_cells_and_chains():
                                 ['baseline'], threshold_seeds=[1])
     assert ('hard', 1, 'baseline', 'thresholds') in cells
     assert ('hard', 0, 'baseline', 'thresholds') not in cells
-    groups = ablation.chains(cells)
+    groups = grid.chains(cells)
     # one chain per (preset, seed, variant), stage12 first, longest first
     assert groups[0] == [('hard', 1, 'baseline', 'stage12'),
                          ('hard', 1, 'baseline', 'full'),
@@ -200,22 +204,20 @@ def test_thresholds_cells_and_chains():
     assert sorted(c for g in groups for c in g) == sorted(cells)
 
 
-def test_label_stats_from_an_evaluation():
-    import numpy as np
-    ev = dict(mIoU=0.5, iou=np.array([0.9, np.nan, 0.1]),
-              precision=np.array([0.8, 0.5, 0.5]),
-              recall=np.array([0.6, 0.5, 0.5]), contour_f=0.25)
-    assert ablation.label_stats(ev) == dict(
-        miou=50.0, iou=[90.0, None, 10.0], bg_precision=80.0,
-        bg_recall=60.0, contour_f=25.0)
+def test_cells_are_named_records():
+    cell = ablation.plan_cells(['hard'], [2], ['fsl'], [])[0]
+    assert (cell.preset, cell.seed, cell.variant, cell.kind) == (
+        'hard', 2, 'fsl', 'stage12')
+    assert cell == ('hard', 2, 'fsl', 'stage12')
+    assert cell.chain == ('hard', 2, 'fsl')
 
 
 def test_report_analysis_tables(tmp_path):
     cells = ablation.plan_cells(['default'], [0, 1], ['baseline', 'hfpl'],
                                 ['baseline', 'hfpl'], threshold_seeds=[0])
     results = {c: fake_result(c) for c in cells}
-    text = ablation.write_report(results, cells, str(tmp_path),
-                                 ablation.SETTINGS['quick'])
+    text = report.write_ablation_report(results, cells, str(tmp_path),
+                                        ablation.SETTINGS['quick'])
     # label quality along the pipeline, mean over seeds 0 and 1:
     # hfpl stage-2 labels 55.5, random walk 56.5, stage 3 45.5 (bg 90 / 60)
     assert ('| hfpl | stage-2 labels (best t) | 55.50 | 80.00 | 70.00 | '
@@ -235,7 +237,7 @@ def test_report_analysis_tables(tmp_path):
 def test_report_only_reads_the_finished_cells(tmp_path, monkeypatch):
     from hfpl_mm.utils.atomic import atomic_write
     cell = ('default', 0, 'baseline', 'stage12')
-    path = ablation.cell_path(str(tmp_path), cell)
+    path = grid.cell_path(str(tmp_path), cell)
     os.makedirs(osp.dirname(path))
     with atomic_write(path) as tmp, open(tmp, 'w') as f:
         json.dump(dict(fake_result(cell), seconds=120), f)
@@ -260,7 +262,7 @@ def test_report_only_reads_the_finished_cells(tmp_path, monkeypatch):
 def test_report_flags_a_best_threshold_at_the_sweeps_end(tmp_path):
     cells = ablation.plan_cells(['hard'], [0], ['hfpl-multinomial'], [])
     res = dict(fake_result(cells[0]), best_threshold=0.59)
-    text = ablation.write_report({cells[0]: res}, cells, str(tmp_path),
-                                 ablation.SETTINGS['quick'])
+    text = report.write_ablation_report({cells[0]: res}, cells, str(tmp_path),
+                                        ablation.SETTINGS['quick'])
     assert ('Best threshold at the upper end of the reference\'s sweep '
             '(0.59) for hfpl-multinomial') in text

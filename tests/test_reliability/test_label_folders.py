@@ -9,7 +9,7 @@ import os.path as osp
 
 import pytest
 
-from hfpl_mm.apis.pseudo_labels import LOCK, MANIFEST, claim_out_dir
+from hfpl_mm.utils.label_folder import LOCK, MANIFEST, claim_out_dir
 from hfpl_mm.utils.atomic import folder_lock
 
 

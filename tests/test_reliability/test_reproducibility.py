@@ -45,7 +45,7 @@ def test_environment_is_recorded(monkeypatch):
 
 
 def test_pipeline_report_names_the_environment(tmp_path):
-    from hfpl_mm.apis.report import write_report
+    from hfpl_mm.visualization import write_pipeline_report
     ctx = dict(data_root='d', num_train=1, iters1='1 iterations', scales=[1],
                flip=False, elapsed=1.0, configs=dict(a='a.py'),
                results=dict(a=dict(best_miou=1, best_threshold=0.1,
@@ -54,5 +54,5 @@ def test_pipeline_report_names_the_environment(tmp_path):
                seg={}, seg_config=None, iters3=None,
                curve=str(tmp_path / 'c.png'), overlays=[],
                environment=dict(cpu_capability='AVX2', torch='x'))
-    text = write_report(str(tmp_path / 'report.md'), ctx)
+    text = write_pipeline_report(str(tmp_path / 'report.md'), ctx)
     assert 'Measured on: cpu_capability AVX2; torch x.' in text

@@ -187,8 +187,8 @@ def test_evaluation_refuses_missing_predictions(data_copy, checkpoint,
 
 
 def test_evaluation_with_nothing_to_score_says_so(tmp_path):
-    from hfpl_mm.apis import evaluate_label_dirs
-    from hfpl_mm.apis.pseudo_labels import save_png_atomic
+    from hfpl_mm.evaluation import evaluate_label_dirs
+    from hfpl_mm.utils.label_io import save_png_atomic
     pred, gt = tmp_path / 'pred', tmp_path / 'gt'
     pred.mkdir()
     gt.mkdir()

@@ -7,9 +7,9 @@ import numpy as np
 from helpers import REPO, run_tool
 from PIL import Image
 
-from hfpl_mm.apis import (dataset_meta_from_config, evaluate_label_dirs,
-                          palette_bytes, resolve_dataset_meta,
-                          save_png_atomic)
+from hfpl_mm.apis import dataset_meta_from_config, resolve_dataset_meta
+from hfpl_mm.evaluation import evaluate_label_dirs
+from hfpl_mm.utils.label_io import palette_bytes, save_png_atomic
 from hfpl_mm.datasets import COCOWeakDataset
 
 COCO_SEG = ('configs/deeplab/deeplabv2_r101-d8_4xb4-80k_coco14-pseudo-'

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from hfpl_mm.apis.affinity import power_scores
-from hfpl_mm.apis.evaluate import threshold_cams
 from hfpl_mm.evaluation.metrics import threshold_predictions
 from hfpl_mm.models.segmentors.cam_segmentor import cams_to_scores
 from hfpl_mm.utils.cam_labels import (BG_THRESHOLDS, add_background,
+                                      archive_threshold_labels,
                                       background_score, threshold_labels)
 
 
@@ -49,7 +49,7 @@ def test_every_user_applies_the_same_rule():
     # the metric's sweep and the CAM-archive sweep on the same scores
     metric = threshold_predictions(scores[0].numpy(), [0.4])[0]
     keys = np.array([0, 4, 7])
-    archive = threshold_cams(dict(keys=keys, cams=fg), [0.4])[0]
+    archive = archive_threshold_labels(dict(keys=keys, cams=fg), [0.4])[0]
     np.testing.assert_array_equal(metric, model_labels)
     lut = np.array([0, 1, 5, 8])
     np.testing.assert_array_equal(archive, lut[model_labels])

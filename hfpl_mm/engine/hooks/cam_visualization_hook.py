@@ -72,7 +72,7 @@ class CAMVisualizationHook(Hook):
 
     def draw(self, sample, palette) -> np.ndarray:
         """Image | CAM heat-map | pseudo-label overlay (RGB uint8)."""
-        from hfpl_mm.apis.visualize import cam_heatmap, label_overlay
+        from hfpl_mm.visualization import cam_heatmap, label_overlay
         img = read_image(sample.img_path, channel_order='rgb')
         scores = sample.seg_logits.data.float().cpu().numpy()
         label = sample.pred_sem_seg.data[0].cpu().numpy()

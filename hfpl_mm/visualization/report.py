@@ -10,8 +10,8 @@ from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
 from ..utils.environment import environment_line
 from ..utils.image import read_image
-from .evaluate import list_stems, load_cam_archive, load_label_png
-from .visualize import cam_heatmap, label_overlay, save_panel
+from ..utils.label_io import list_stems, load_cam_archive, load_label_png
+from .overlays import cam_heatmap, label_overlay, save_panel
 
 
 def threshold_curves(thresholds: Sequence[float],
@@ -78,8 +78,9 @@ def overlay_panels(img_dir: str,
     return paths
 
 
-def write_report(path: str, ctx: Dict) -> str:
-    """Write the Markdown report of :func:`run_pipeline`'s context.
+def write_pipeline_report(path: str, ctx: Dict) -> str:
+    """Write the Markdown report of
+    :func:`hfpl_mm.apis.run_pipeline`'s context.
 
     Args:
         path (str): The report file (written through a temporary file);
@@ -89,7 +90,9 @@ def write_report(path: str, ctx: Dict) -> str:
             ``configs`` and ``results`` (per method), ``seg_config``,
             ``seg`` (stage-3 metrics per method), ``curve`` and ``overlays``
             (figure paths), ``environment`` (:func:`environment_info`: the
-            CPU's instruction set, threads, library versions).
+            CPU's instruction set, threads, library versions); optional
+            ``refined`` (random-walk label scores per method) and
+            ``seg_labels`` (which labels stage 3 trained on).
 
     Returns:
         str: The report text.
@@ -125,11 +128,22 @@ def write_report(path: str, ctx: Dict) -> str:
             f'{b["pl_miou"] - a["pl_miou"]:+.2f}, contour F '
             f'{b["contour_f"] - a["contour_f"]:+.2f}.'
         ]
+    if ctx.get('refined'):
+        lines += [
+            '', '## Random-walk labels (AffinityNet, train split)', '',
+            '| method | mIoU | contour F | background P | background R |',
+            '|---|---|---|---|---|'
+        ]
+        for name, r in ctx['refined'].items():
+            lines.append(f'| {name} | {r["miou"]:.2f} | {r["contour_f"]:.2f}'
+                         f' | {r["bg_precision"]:.2f} | '
+                         f'{r["bg_recall"]:.2f} |')
     if seg:
+        labels = ctx.get('seg_labels', 'stage-2')
         lines += [
             '', '## Segmentation (stage 3, val split against GT)', '',
             f'`{ctx["seg_config"]}`, {ctx["iters3"]} on each '
-            'method\'s pseudo-labels.', '',
+            f'method\'s {labels} pseudo-labels.', '',
             '| trained on | mIoU | contour F |', '|---|---|---|'
         ]
         for name, m in seg.items():

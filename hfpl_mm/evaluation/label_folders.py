@@ -1,49 +1,19 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
-"""Evaluate folders of label PNGs / CAM archives against GT masks."""
-import glob
+"""Score folders of label PNGs and CAM archives against GT masks (the
+tools' and the pipeline's evaluation; the metrics of a test loop are
+:class:`ContourFMetric` and :class:`CAMThresholdSweepMetric`)."""
 import os.path as osp
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
-from PIL import Image
 
-from ..evaluation.functional import (confusion_matrix,
-                                     contour_counts_per_class,
-                                     iou_from_confusion, mean_iou,
-                                     reduce_contour_counts)
-from ..utils.cam_labels import threshold_labels
-
+from ..utils.cam_labels import archive_threshold_labels
+from ..utils.label_io import list_stems, load_cam_archive, load_label_png
+from .functional import (confusion_matrix, contour_counts_per_class,
+                         iou_from_confusion, mean_iou, reduce_contour_counts)
 
 #: How :func:`evaluate_label_dirs` scores predicted ignore (255) pixels.
 PRED_IGNORE_MODES = ('error', 'background', 'exclude')
-
-
-def load_label_png(path: str) -> np.ndarray:
-    """A label map from a palette (P) or grey (L) PNG, with clear errors."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such file')
-    try:
-        img = Image.open(path)
-        img.load()
-    except Exception as e:
-        raise IOError(f'{path}: cannot read PNG ({e})') from e
-    if img.mode not in ('P', 'L', 'I;16', 'I'):
-        raise ValueError(f'{path}: mode {img.mode} is not a label map '
-                         '(expected a palette or greyscale PNG)')
-    return np.array(img).astype(np.int64)
-
-
-def list_stems(folder: str, ext: str) -> List[str]:
-    """Sorted file stems of ``folder/*<ext>``; an error when there are
-    none."""
-    if not osp.isdir(folder):
-        raise FileNotFoundError(f'{folder}: no such folder')
-    stems = sorted(
-        osp.splitext(osp.basename(p))[0]
-        for p in glob.glob(osp.join(folder, '*' + ext)))
-    if not stems:
-        raise ValueError(f'{folder}: no *{ext} files')
-    return stems
 
 
 def evaluate_label_dirs(pred_dir: str,
@@ -176,51 +146,13 @@ def evaluate_label_dirs(pred_dir: str,
         pred_ignored=ignored / max(total, 1))
 
 
-def load_cam_archive(path: str) -> Dict[str, np.ndarray]:
-    """``keys`` (foreground class indices, 0-based) and ``cams`` (K, H, W)
-    from a ``.npz`` written by ``make_pseudo_labels.py --save-cams``."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            keys, cams = z['keys'], z['cams'].astype(np.float32)
-    except Exception as e:
-        raise IOError(f'{path}: not a CAM archive ({e})') from e
-    if cams.ndim != 3 or len(keys) != len(cams):
-        raise ValueError(f'{path}: cams {cams.shape} do not match keys '
-                         f'{keys.shape}')
-    return dict(keys=keys, cams=cams)
-
-
-def threshold_cams(archive: Dict[str, np.ndarray],
-                   thresholds: Sequence[float]) -> np.ndarray:
-    """Label maps (T, H, W) of a CAM archive for every threshold, with the
-    package's rule (:func:`hfpl_mm.utils.cam_labels.threshold_labels`:
-    background unless the best present class scores above the threshold);
-    class ids are 1 + the foreground index.
-
-    Args:
-        archive (dict): ``keys`` and ``cams`` of :func:`load_cam_archive`.
-        thresholds (Sequence[float]): Background thresholds.
-
-    Returns:
-        np.ndarray: uint8 label maps (T, H, W).
-    """
-    keys, cams = archive['keys'], archive['cams']
-    lut = np.concatenate([[0], keys + 1]).astype(np.uint8)
-    return lut[threshold_labels(cams, thresholds)]
-
-
-def labels_from_cams(archive: Dict[str, np.ndarray],
-                     threshold: float) -> np.ndarray:
-    """The label map of :func:`threshold_cams` for one threshold."""
-    return threshold_cams(archive, [threshold])[0]
-
-
 def sweep_cam_dir(cam_dir: str,
                   gt_dir: str,
                   thresholds: Sequence[float],
                   num_classes: int,
                   ignore_index: int = 255,
-                  count_absent: bool = True) -> List[float]:
+                  count_absent: bool = True,
+                  stems: Optional[Sequence[str]] = None) -> List[float]:
     """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold.
 
     Args:
@@ -230,12 +162,17 @@ def sweep_cam_dir(cam_dir: str,
         num_classes (int): Classes, background included.
         ignore_index (int): Defaults to 255.
         count_absent (bool): See :func:`mean_iou`. Defaults to True.
+        stems (Sequence[str], optional): Images to score (e.g. the images
+            of a split that have GT); every archive of ``cam_dir`` when
+            None. Defaults to None.
 
     Returns:
         list[float]: mIoU in percent per threshold.
     """
     conf = np.zeros((len(thresholds), num_classes, num_classes), np.int64)
-    for stem in list_stems(cam_dir, '.npz'):
+    if stems is None:
+        stems = list_stems(cam_dir, '.npz')
+    for stem in stems:
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
         gt_path = osp.join(gt_dir, stem + '.png')
         gt = load_label_png(gt_path)
@@ -243,7 +180,8 @@ def sweep_cam_dir(cam_dir: str,
             raise ValueError(f'{gt_path} is {gt.shape} but the CAMs of '
                              f'{stem} are {archive["cams"].shape[1:]}')
         # argmax and max once per image, not once per threshold
-        for k, pred in enumerate(threshold_cams(archive, thresholds)):
+        for k, pred in enumerate(
+                archive_threshold_labels(archive, thresholds)):
             conf[k] += confusion_matrix(pred, gt, num_classes, ignore_index)
     return [
         mean_iou(iou_from_confusion(c)['iou'], count_absent) * 100
