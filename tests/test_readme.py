@@ -44,3 +44,64 @@ def test_paths_named_in_the_docs_exist():
             and not osp.exists(osp.join(REPO, p))
         ]
         assert not missing, (osp.basename(page), missing)
+
+
+def doc_pages():
+    import glob
+    return [osp.join(REPO, 'README.md')] + sorted(
+        glob.glob(osp.join(REPO, 'docs', '*.md')))
+
+
+def doc_commands():
+    """(page, script, flags) of every `python <script>` / `bash <launcher>`
+    command in the README and docs/*.md: lines of their code blocks (with
+    continuations joined) and inline code spans."""
+    out = []
+    for page in doc_pages():
+        text = open(page, encoding='utf-8').read()
+        blocks = re.findall(r'```(?:bash|shell)?\n(.*?)```', text, re.S)
+        lines = [line for b in blocks
+                 for line in b.replace('\\\n', ' ').splitlines()]
+        lines += re.findall(r'`((?:python|bash) [^`]+)`', text)
+        for line in lines:
+            line = line.split('#')[0]
+            m = re.search(r'(?:python|bash) ((?:tools|benchmarks|demo)/'
+                          r'[\w/-]+\.(?:py|sh))(.*)', line)
+            if m:
+                out.append((osp.basename(page), m.group(1),
+                            set(re.findall(r'(?<![\w-])--[a-z][\w-]*',
+                                           m.group(2)))))
+    return out
+
+
+def test_every_documented_option_exists():
+    """Each --option a documented command uses is one its script's --help
+    lists (the launchers pass theirs to the Python tool they start)."""
+    import subprocess
+    import sys
+    launches = {
+        'dist_train.sh': 'tools/train.py', 'slurm_train.sh': 'tools/train.py',
+        'dist_test.sh': 'tools/test.py', 'slurm_test.sh': 'tools/test.py',
+        'dist_make_pseudo_labels.sh': 'tools/make_pseudo_labels.py',
+        'slurm_make_pseudo_labels.sh': 'tools/make_pseudo_labels.py',
+    }
+    commands = doc_commands()
+    assert len(commands) > 20, commands
+    helps = {}
+    bad = []
+    for page, script, flags in commands:
+        if script.endswith('.sh'):
+            script = launches.get(osp.basename(script))
+            if script is None:
+                continue
+        if not flags:
+            continue
+        if script not in helps:
+            out = subprocess.run([sys.executable, script, '--help'],
+                                 cwd=REPO, capture_output=True, text=True,
+                                 timeout=300)
+            assert out.returncode == 0, (script, out.stderr[-2000:])
+            helps[script] = out.stdout
+        bad += [(page, script, f) for f in sorted(flags)
+                if not re.search(re.escape(f) + r'(?![\w-])', helps[script])]
+    assert not bad, bad
