@@ -35,6 +35,7 @@ REGISTERED = {
         ('PseudoLabelDataset', 'datasets.pseudo_label'),
         ('PseudoLabelCOCODataset', 'datasets.pseudo_label'),
         ('AffinityLabelCOCODataset', 'datasets.pseudo_label'),
+        ('WeakSegDataset', 'datasets.voc_weak'),
         ('AffinityLabelDataset', 'datasets.pseudo_label'),
     ],
     'TRANSFORMS': [

@@ -9,6 +9,8 @@ Prints mIoU, per-class IoU / precision / recall and the contour F-score
 are the HFPL reference's conventions (docs/fidelity.md): mIoU over all
 classes with absent ones counting 0; contour F with GT ignore pixels as
 background, counts summed over the dataset, mean over foreground classes.
+A class in neither GT nor prediction is printed 'absent', and the last line
+says how such classes were averaged (--skip-absent leaves them out).
 """
 import argparse
 import os.path as osp
@@ -105,24 +107,59 @@ def main():
         reduction=args.contour_reduction,
         pred_ignore=args.pred_ignore,
         stems=stems,
-        missing=args.missing)
+        missing=args.missing,
+        progress=True)
+    print(summary(res, classes, not args.skip_absent, args.pred_ignore))
+
+
+def summary(res: dict, classes, count_absent: bool, pred_ignore: str) -> str:
+    """The evaluation as printed: a per-class table ('absent' for a class
+    in neither GT nor prediction, '-' for a ratio with nothing to divide
+    by) and summary lines that say how absent classes were averaged."""
+    iou = res['iou']
+    # a class in neither GT nor prediction has no pixel in its union
+    absent = [c for c in range(len(classes)) if np.isnan(iou[c])]
     table = PrettyTable(['class', 'IoU', 'precision', 'recall', 'contour F'])
     for c, name in enumerate(classes):
-        vals = [res['iou'][c], res['precision'][c], res['recall'][c],
-                res['contour_f_per_class'][c]]
-        if all(np.isnan(v) for v in vals):
+        if c in absent:
+            table.add_row([name, 'absent', 'absent', 'absent',
+                           'absent' + (' (100)' if count_absent and c else
+                                       '')])
             continue
-        table.add_row([name] + [f'{v * 100:.2f}' for v in vals])
-    print(table)
-    print(f'images: {res["num_images"]}' + (
+        vals = [iou[c], res['precision'][c], res['recall'][c],
+                res['contour_f_per_class'][c]]
+        table.add_row([name] + ['-' if np.isnan(v) else f'{v * 100:.2f}'
+                                for v in vals])
+    lines = [table.get_string()]
+    lines.append(f'images: {res["num_images"]}' + (
         f' ({res["num_missing"]} without a prediction, scored as '
         'background)' if res['num_missing'] else ''))
-    print(f'predicted ignore pixels: {res["pred_ignored"] * 100:.2f}% '
-          f'(--pred-ignore {args.pred_ignore})')
-    print(f'mIoU: {res["mIoU"] * 100:.2f}')
-    print(f'contour F: {res["contour_f"] * 100:.2f} (precision '
-          f'{res["contour_precision"] * 100:.2f}, recall '
-          f'{res["contour_recall"] * 100:.2f})')
+    lines.append(f'predicted ignore pixels: {res["pred_ignored"] * 100:.2f}%'
+                 f' (--pred-ignore {pred_ignore})')
+    names = ', '.join(classes[c] for c in absent)
+    fg_absent = [c for c in absent if c]
+    if absent and count_absent:
+        # the same numbers without them, from the per-class values
+        kept = [c for c in range(len(classes)) if c not in absent]
+        f_kept = [res['contour_f_per_class'][c] for c in kept if c]
+        how = (f'{len(absent)} classes absent from GT and prediction ({names})'
+               ' count as IoU 0 and contour F 100, as the reference averages;'
+               ' without them (--skip-absent): mIoU '
+               f'{np.mean(iou[kept]) * 100:.2f}' + (
+                   f', contour F {np.nanmean(f_kept) * 100:.2f}'
+                   if fg_absent and f_kept else ''))
+    elif absent:
+        how = (f'{len(absent)} classes absent from GT and prediction ({names})'
+               ' are left out of the means (--skip-absent)')
+    else:
+        how = 'every class occurs in GT or prediction'
+    n = len(classes) - (0 if count_absent else len(absent))
+    lines.append(f'mIoU: {res["mIoU"] * 100:.2f} over {n} classes')
+    lines.append(f'contour F: {res["contour_f"] * 100:.2f} (precision '
+                 f'{res["contour_precision"] * 100:.2f}, recall '
+                 f'{res["contour_recall"] * 100:.2f})')
+    lines.append(how)
+    return '\n'.join(lines)
 
 
 if __name__ == '__main__':

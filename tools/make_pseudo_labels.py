@@ -22,8 +22,9 @@ def parse_args():
     from hfpl_mm.utils.config import (CfgOptionsAction, positive_float,
                                       unit_interval)
     p = argparse.ArgumentParser(description='Generate pseudo-label masks')
-    p.add_argument('config')
-    p.add_argument('checkpoint')
+    p.add_argument('config', help='the CAM config (its model.test_cfg '
+                   'holds the inference settings)')
+    p.add_argument('checkpoint', help='its trained weights (.pth)')
     p.add_argument('--split', default='train',
                    help="split file stem under ImageSets/Segmentation "
                    "(VOC) or a path to a split/annotation file")

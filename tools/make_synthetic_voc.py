@@ -20,7 +20,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    p.add_argument('out_dir')
+    p.add_argument('out_dir', help='folder to render the VOC-layout set '
+                   'into (created)')
     p.add_argument('--num-train', type=int, default=240)
     p.add_argument('--num-val', type=int, default=60)
     p.add_argument('--size', type=int, default=160)

@@ -16,10 +16,11 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 def main():
     from hfpl_mm.utils.config import positive_float
     p = argparse.ArgumentParser(description=__doc__.split('\n')[1])
-    p.add_argument('config')
-    p.add_argument('checkpoint')
-    p.add_argument('cam_dir')
-    p.add_argument('img_dir')
+    p.add_argument('config', help='the AffinityNet config')
+    p.add_argument('checkpoint', help='its trained weights (.pth)')
+    p.add_argument('cam_dir', help='folder of CAM archives (.npz of '
+                   'make_pseudo_labels.py --save-cams)')
+    p.add_argument('img_dir', help='folder of the images')
     p.add_argument('--out-dir', required=True)
     p.add_argument(
         '--bg-power', type=positive_float, default=6.0,

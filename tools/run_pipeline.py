@@ -38,7 +38,8 @@ def default_root(preset: str, seed: int) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from hfpl_mm.utils.config import CfgOptionsAction, positive_float
+    from hfpl_mm.utils.config import (CfgOptionsAction, positive_float,
+                                      positive_int)
     p = argparse.ArgumentParser(
         description=__doc__.split('\n')[1],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
@@ -73,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stage-1 CAM config of the recipe's 'hfpl' method "
                    '(the add-on twin)')
     p.add_argument('--seg-config', help='stage-3 segmentation config')
-    p.add_argument('--iters', type=int, help='stage-1 iterations '
+    p.add_argument('--iters', type=positive_int, help='stage-1 iterations '
                    '(default: the config\'s schedule)')
-    p.add_argument('--seg-iters', type=int, help='stage-3 iterations '
+    p.add_argument('--seg-iters', type=positive_int, help='stage-3 iterations '
                    '(default: the config\'s schedule)')
     p.add_argument('--seg-on', nargs='*',
                    help="the methods whose labels stage 3 trains on (none: "

@@ -16,7 +16,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def parse_args():
-    from hfpl_mm.utils.config import CfgOptionsAction
+    from hfpl_mm.utils.config import CfgOptionsAction, positive_int
     parser = argparse.ArgumentParser(description='Train a segmentor')
     parser.add_argument('config', help='train config file path')
     parser.add_argument('--work-dir', help='the dir to save logs and models')
@@ -25,6 +25,14 @@ def parse_args():
         action='store_true',
         default=False,
         help='resume from the latest checkpoint in the work_dir')
+    parser.add_argument(
+        '--iters',
+        type=positive_int,
+        help='train for ITERS iterations: the loop becomes iteration-based, '
+        'every PolyLR spans them, validation runs at the end, checkpoints '
+        'and the log follow (hfpl_mm.utils.config.iter_schedule_options, '
+        "the helper of run_pipeline.py's --iters); default: the config's "
+        'schedule')
     parser.add_argument(
         '--amp', action='store_true', help='enable automatic mixed precision')
     parser.add_argument(
@@ -55,7 +63,13 @@ def main():
     import hfpl_mm  # noqa: F401  (checks mmcv, allow-lists checkpoints)
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
-    from hfpl_mm.utils.config import check_train_loop, merge_cfg_options
+    from hfpl_mm.utils.config import (check_train_loop, ensure_plugin_import,
+                                      iter_schedule_options,
+                                      merge_cfg_options)
+    ensure_plugin_import(cfg)
+    if args.iters is not None:
+        # the shortened schedule first: --cfg-options still override it
+        merge_cfg_options(cfg, iter_schedule_options(cfg, args.iters))
     merge_cfg_options(cfg, args.cfg_options)
     check_train_loop(cfg)
     if args.work_dir is not None:

@@ -10,7 +10,8 @@ from mmcv.transforms import Compose
 from mmengine.dataset import pseudo_collate
 
 from ..utils.label_io import palette_bytes, save_png_atomic
-from ..visualization import cam_heatmap, label_overlay, save_panel
+from ..visualization import (cam_heatmap, label_overlay, legend_items,
+                             save_panel)
 from .inference import inference_pipeline
 
 
@@ -113,20 +114,22 @@ def cam_demo_outputs(model: torch.nn.Module,
         ..., ::-1])  # BGR -> RGB
     stem = osp.splitext(osp.basename(img_path))[0]
     present = [int(c) for c in np.nonzero(labels)[0]]
-    tiles, titles, cams = [img], ['image'], []
+    tiles, titles, cams = [img], [stem], []
     for c in present:
         heat = cam_heatmap(img, scores[c + 1].numpy())
         safe = names[c].replace(' ', '_').replace('/', '_')
         cams.append(
             save_panel([heat], osp.join(out_dir, f'{stem}_cam_{safe}.png'),
-                       [names[c]]))
+                       [f'CAM: {names[c]}']))
         tiles.append(heat)
-        titles.append(names[c])
+        titles.append(f'CAM: {names[c]}')
     tiles.append(label_overlay(img, label, meta['palette']))
     titles.append('pseudo-label')
     label_path = osp.join(out_dir, f'{stem}_label.png')
     save_png_atomic(label, label_path, palette_bytes(meta['palette']))
-    panel = save_panel(tiles, osp.join(out_dir, f'{stem}_panel.png'), titles)
+    panel = save_panel(
+        tiles, osp.join(out_dir, f'{stem}_panel.png'), titles,
+        legend_items(np.unique(label), meta['classes'], meta['palette']))
     return dict(
         classes=[names[c] for c in present],
         predicted_labels=predicted,

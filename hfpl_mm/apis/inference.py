@@ -88,8 +88,13 @@ def dataset_meta_from_config(config: Union[str, Config],
     cls = DATASETS.get(ds['type'])
     if cls is None:
         raise KeyError(f'dataset type {ds["type"]!r} is not registered')
-    meta = copy.deepcopy(dict(getattr(cls, 'METAINFO', {})))
-    meta.update(ds.get('metainfo') or {})
+    if hasattr(cls, '_load_metainfo'):
+        # as the dataset resolves it (a class list of its own, default
+        # palettes), without building it
+        meta = dict(cls._load_metainfo(copy.deepcopy(ds.get('metainfo'))))
+    else:
+        meta = copy.deepcopy(dict(getattr(cls, 'METAINFO', {})))
+        meta.update(ds.get('metainfo') or {})
     for key in ('classes', 'palette'):
         if key not in meta:
             raise ValueError(f'{ds["type"]} has no {key} in its METAINFO')
@@ -174,7 +179,7 @@ def inference_dataloader_cfg(cfg: Config,
         ds['data_prefix'] = dict(ds.get('data_prefix') or {}, img_path=img_dir)
     if split.endswith(('.txt', '.json')):
         ds['ann_file'] = split
-    elif ds['type'] == 'VOCWeakDataset':
+    elif ds['type'] in ('VOCWeakDataset', 'WeakSegDataset'):
         ds['ann_file'] = f'ImageSets/Segmentation/{split}.txt'
     else:
         raise ValueError(f'--split {split!r}: give a split/annotation file '

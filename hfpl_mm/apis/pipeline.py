@@ -203,7 +203,7 @@ def run_pipeline(recipe: Union[str, Config, dict],
             layout.img_dir, layout.gt_dir, {
                 n: dict(cam_dir=r['cam_dir'], label_dir=r['label_dir'])
                 for n, r in results.items()
-            }, first['palette'], fig_dir),
+            }, first['palette'], fig_dir, classes=first['classes']),
         elapsed=time.time() - t0,
         environment=environment_info())
     text = write_pipeline_report(osp.join(work_dir, 'report.md'), ctx)

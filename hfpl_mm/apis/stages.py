@@ -47,11 +47,12 @@ from ..evaluation.label_folders import evaluate_label_dirs, sweep_cam_dir
 from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
 from ..utils.cam_labels import BG_THRESHOLDS, write_threshold_labels
-from ..utils.config import iter_schedule_options, merge_cfg_options
+from ..utils.config import (ensure_plugin_import, iter_schedule_options,
+                            merge_cfg_options)
 from ..utils.label_folder import file_digest, run_signature
 from ..utils.label_io import palette_bytes, save_png_atomic
 from .affinity import make_affinity_labels, refine_with_random_walk
-from .inference import build_cam_inference, init_model, resolve_dataset_meta
+from .inference import build_cam_inference, init_model
 from .pseudo_labels import generate_pseudo_labels
 
 #: The manifest each stage writes into its folder (hidden: a label folder
@@ -149,17 +150,20 @@ class DataLayout:
         self.eval_stems = None if eval_split is None else _read_split_stems(
             _split_file(self.root, eval_split))
         self.cls_labels = None
+        self.has_labels = True
         if not osp.isdir(osp.join(self.root, 'Annotations')):
             cands = [cls_labels] if cls_labels else [
                 osp.join(self.root, n)
                 for n in ('cls_labels.npy', 'cls_labels_from_masks.npy')
             ]
             found = [c for c in cands if c and osp.isfile(c)]
-            if not found:
-                raise FileNotFoundError(
-                    f'{self.root} has no Annotations/ and no cls_labels.npy;'
-                    ' pass --cls-labels')
-            self.cls_labels = osp.abspath(found[0])
+            if cls_labels and not found:
+                raise FileNotFoundError(f'--cls-labels {cls_labels} does not '
+                                        'exist')
+            if found:
+                self.cls_labels = osp.abspath(found[0])
+            else:  # only a config that derives them from masks can run
+                self.has_labels = False
 
     @property
     def inference_split(self) -> str:
@@ -186,6 +190,13 @@ class DataLayout:
         the train split, test on val (stage 2 points the test dataloader at
         the train split itself); no validation during training (stage 2
         evaluates the CAMs)."""
+        ds = cfg.train_dataloader.dataset
+        if not self.has_labels and ds.get('labels_from') != 'masks' and \
+                not ds.get('cls_label_file'):
+            raise FileNotFoundError(
+                f'{self.root} has no Annotations/ and no cls_labels.npy, and '
+                f"the config's dataset does not take its labels from the "
+                "masks (labels_from='masks'); pass --cls-labels")
         opts = {}
         for name, split in (('train_dataloader', 'train'),
                             ('test_dataloader', 'val')):
@@ -318,7 +329,7 @@ def load_config(config: str, work_dir: str, options: dict,
     Returns:
         Config: The merged config.
     """
-    cfg = Config.fromfile(config)
+    cfg = ensure_plugin_import(Config.fromfile(config))
     opts = dict(options, work_dir=work_dir)
     if iters is not None:
         opts.update(iter_schedule_options(cfg, iters))
@@ -549,18 +560,23 @@ def write_pseudo_labels(cfg: Config,
         if counts['failed']:
             raise RuntimeError(
                 f'{counts["failed"]} images failed in stage 2')
+        pipeline_log(f'scoring the CAMs over {len(THRESHOLDS)} background '
+                     'thresholds')
         mious = sweep_cam_dir(
             cam_dir, layout.gt_dir, THRESHOLDS, num_classes,
-            count_absent=COUNT_ABSENT, stems=layout.eval_stems)
+            count_absent=COUNT_ABSENT, stems=layout.eval_stems,
+            progress=progress)
         best = int(np.nanargmax(mious))
         curve = save_threshold_curve(THRESHOLDS, mious, out_dir)
         t = THRESHOLDS[best] if threshold is None else threshold
         label_dir = osp.join(out_dir, 'labels')
         stems = write_threshold_labels(cam_dir, label_dir, t,
                                        meta['palette'])
+        pipeline_log(f'scoring the labels at threshold {t:.2f}')
         ev = evaluate_label_dirs(
             label_dir, layout.gt_dir, num_classes,
-            stems=layout.eval_stems or stems, count_absent=COUNT_ABSENT)
+            stems=layout.eval_stems or stems, count_absent=COUNT_ABSENT,
+            progress=progress)
         scores = label_scores(ev)
         return dict(
             cam_dir=cam_dir,
@@ -642,7 +658,9 @@ def refine_labels(cfg: Config,
 
     def compute(started):
         model = init_model(cfg, affinity_net['checkpoint'])
-        meta = resolve_dataset_meta(model, config=cfg)
+        # the CAMs' classes (AffinityNet itself is class-agnostic)
+        meta = dict(classes=pseudo_labels['classes'],
+                    palette=pseudo_labels['palette'])
         refine_with_random_walk(model, pseudo_labels['cam_dir'],
                                 layout.img_dir, out_dir, meta['palette'],
                                 overwrite=True, resume=started,
@@ -653,7 +671,7 @@ def refine_labels(cfg: Config,
         ev = evaluate_label_dirs(out_dir, layout.gt_dir,
                                  len(meta['classes']),
                                  stems=layout.eval_stems,
-                                 count_absent=COUNT_ABSENT)
+                                 count_absent=COUNT_ABSENT, progress=True)
         return dict(label_dir=out_dir, labels=label_scores(ev),
                     outputs=[out_dir])
 

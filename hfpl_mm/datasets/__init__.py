@@ -3,12 +3,13 @@ from .pseudo_label import (AffinityLabelCOCODataset, AffinityLabelDataset,
                            PseudoLabelCOCODataset, PseudoLabelDataset)
 from .transforms import (AffinityLabelFromScores, LoadAffinityScores,
                          LoadCheckedImageFromFile, PackWeakSegInputs)
-from .voc_weak import VOCWeakDataset
+from .class_list import ClassListMixin, voc_colour_map
+from .voc_weak import VOCWeakDataset, WeakSegDataset
 
 __all__ = [
     'AffinityLabelCOCODataset', 'AffinityLabelDataset',
     'AffinityLabelFromScores', 'LoadAffinityScores',
     'COCO_CLASSES', 'COCOWeakDataset', 'LoadCheckedImageFromFile',
     'PackWeakSegInputs', 'PseudoLabelCOCODataset', 'PseudoLabelDataset',
-    'VOCWeakDataset'
+    'VOCWeakDataset', 'WeakSegDataset', 'ClassListMixin', 'voc_colour_map'
 ]

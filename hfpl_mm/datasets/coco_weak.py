@@ -8,6 +8,7 @@ from mmengine.fileio import exists, get_local_path
 from mmseg.registry import DATASETS
 from mmseg.datasets import BaseSegDataset
 
+from .class_list import voc_colour_map
 from .voc_weak import WeakLabelMixin, multi_hot
 
 COCO_CLASSES = (
@@ -24,21 +25,6 @@ COCO_CLASSES = (
     'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink',
     'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear',
     'hair drier', 'toothbrush')
-
-
-def _palette(n: int) -> List[List[int]]:
-    """The VOC bit-interleaving colour map, extended to n colours."""
-    palette = []
-    for i in range(n):
-        r = g = b = 0
-        c = i
-        for j in range(8):
-            r |= ((c >> 0) & 1) << (7 - j)
-            g |= ((c >> 1) & 1) << (7 - j)
-            b |= ((c >> 2) & 1) << (7 - j)
-            c >>= 3
-        palette.append([r, g, b])
-    return palette
 
 
 @DATASETS.register_module()
@@ -61,7 +47,7 @@ class COCOWeakDataset(WeakLabelMixin, BaseSegDataset):
             Defaults to True.
     """
     METAINFO = dict(
-        classes=('background', ) + COCO_CLASSES, palette=_palette(81))
+        classes=('background', ) + COCO_CLASSES, palette=voc_colour_map(81))
 
     def __init__(self,
                  ann_file: str,

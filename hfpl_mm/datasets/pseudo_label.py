@@ -8,6 +8,7 @@ from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 from PIL import Image
 
+from .class_list import ClassListMixin
 from .coco_weak import COCOWeakDataset
 from .transforms.affinity import load_affinity_scores
 from .voc_weak import read_split_file
@@ -16,7 +17,7 @@ VALIDATE_MODES = ('full', 'size', 'none')
 
 
 @DATASETS.register_module()
-class PseudoLabelDataset(BaseSegDataset):
+class PseudoLabelDataset(ClassListMixin, BaseSegDataset):
     """Images with pseudo-label masks for stage-3 segmentation training.
 
     Reads ``<img_path>/<id><img_suffix>`` and ``<seg_map_path>/<id>.png``

@@ -9,9 +9,12 @@ from mmengine.logging import print_log
 from mmseg.datasets import BaseSegDataset, PascalVOCDataset
 from mmseg.registry import DATASETS
 
-from ..utils.safe_load import load_cls_labels
+from ..utils.safe_load import load_cls_labels, load_label_table
+from .class_list import ClassListMixin
 
 NO_LABEL_POLICIES = ('skip', 'error')
+#: Where a weak-label dataset reads image-level labels from.
+LABEL_SOURCES = ('auto', 'xml', 'file', 'masks')
 
 
 def read_split_file(ann_file: str) -> List[str]:
@@ -97,23 +100,32 @@ class WeakLabelMixin:
 
 
 @DATASETS.register_module()
-class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
+class VOCWeakDataset(ClassListMixin, WeakLabelMixin, BaseSegDataset):
     """PASCAL VOC 2012 (+SBD "aug") with image-level labels.
 
-    Labels come from ``Annotations/<id>.xml`` (every ``<object>``), or from a
-    ``cls_labels.npy`` dict ``{id: float[20]}`` when ``cls_label_file`` is
-    given (read without running code from it: see
-    :func:`hfpl_mm.utils.safe_load.load_cls_labels`). GT masks
-    (``seg_map_path``) are attached when the file exists and
-    are used for evaluation only. ``gt_cls_label`` is a float32 multi-hot
-    vector over the 20 foreground classes (background excluded).
+    Labels come from ``Annotations/<id>.xml`` (every ``<object>``), from a
+    label file given as ``cls_label_file`` (a ``cls_labels.npy`` dict
+    ``{id: float[20]}``, read without running code from it: see
+    :func:`hfpl_mm.utils.safe_load.load_cls_labels`; or a CSV / JSON table
+    of class names, :func:`hfpl_mm.utils.safe_load.load_label_table`), or
+    from the GT masks themselves (``labels_from='masks'``: the classes
+    present in each mask). GT masks (``seg_map_path``) are attached when
+    the file exists and are used for evaluation only. ``gt_cls_label`` is
+    a float32 multi-hot vector over the foreground classes (background
+    excluded). ``metainfo=dict(classes=..., palette=...)`` sets another
+    class list (:class:`ClassListMixin`; :class:`WeakSegDataset` is the
+    same dataset without VOC's classes as the default).
 
     Args:
         ann_file (str): Split file of image ids (e.g. ``train_aug.txt``).
         xml_dir (str): Folder of the XML annotations, relative to
             ``data_root``. Defaults to 'Annotations'.
-        cls_label_file (str, optional): ``cls_labels.npy`` path, relative to
-            ``data_root`` unless absolute. Defaults to None.
+        cls_label_file (str, optional): ``cls_labels.npy``, ``.csv`` or
+            ``.json`` label file, relative to ``data_root`` unless absolute.
+            Defaults to None.
+        labels_from (str): 'xml', 'file' (``cls_label_file``), 'masks' (the
+            classes in each GT mask: every image needs one), or 'auto'
+            (the file when given, else XML). Defaults to 'auto'.
         no_label (str): 'skip' images with no foreground label (with a
             warning giving the count) or raise an 'error'.
             Defaults to 'skip'.
@@ -132,12 +144,21 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
                      seg_map_path='SegmentationClassAug'),
                  xml_dir: str = 'Annotations',
                  cls_label_file: Optional[str] = None,
+                 labels_from: str = 'auto',
                  no_label: str = 'skip',
                  ignore_difficult: bool = False,
                  check_images: bool = True,
                  img_suffix: str = '.jpg',
                  seg_map_suffix: str = '.png',
                  **kwargs) -> None:
+        if labels_from not in LABEL_SOURCES:
+            raise ValueError(f'labels_from must be one of {LABEL_SOURCES}, '
+                             f'got {labels_from!r}')
+        if labels_from == 'auto':
+            labels_from = 'file' if cls_label_file else 'xml'
+        if labels_from == 'file' and not cls_label_file:
+            raise ValueError("labels_from='file' needs cls_label_file")
+        self.labels_from = labels_from
         self.xml_dir = xml_dir
         self.cls_label_file = cls_label_file
         self.no_label = self._check_policy(no_label)
@@ -177,33 +198,60 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
             labels.add(index[name])
         return sorted(labels)
 
-    def _load_npy_labels(self) -> Dict[str, np.ndarray]:
+    def _load_label_file(self) -> Dict[str, np.ndarray]:
         path = self.cls_label_file
         if not osp.isabs(path) and self.data_root:
             path = osp.join(self.data_root, path)
+        if path.endswith(('.csv', '.json')):
+            return load_label_table(path, self.fg_classes)
         # read without unpickling arbitrary objects; every entry checked
         return load_cls_labels(path, len(self.fg_classes))
+
+    def _labels_from_mask(self, seg_map: str) -> np.ndarray:
+        """Multi-hot labels of the classes present in a GT mask."""
+        if not exists(seg_map):
+            raise FileNotFoundError(
+                f"{seg_map}: labels_from='masks' needs a GT mask per image")
+        from PIL import Image
+        with get_local_path(seg_map) as local:
+            try:
+                values = np.unique(np.array(Image.open(local)))
+            except Exception as e:
+                raise IOError(f'{seg_map}: cannot read the mask ({e})') from e
+        if self.label_map:
+            values = np.array([self.label_map.get(int(v), 255)
+                               for v in values])
+        num_fg = len(self.fg_classes)
+        bad = [int(v) for v in values if v != 255 and not 0 <= v <= num_fg]
+        if bad:
+            raise ValueError(f'{seg_map}: labels {bad} outside 0..{num_fg} '
+                             'and not 255 (ignore)')
+        return multi_hot([int(v) - 1 for v in values if 0 < v <= num_fg],
+                         num_fg)
 
     def load_data_list(self) -> List[dict]:
         img_dir = self.data_prefix.get('img_path', '')
         ann_dir = self.data_prefix.get('seg_map_path', '')
-        npy = self._load_npy_labels() if self.cls_label_file else None
+        table = self._load_label_file() if self.labels_from == 'file' \
+            else None
         num_fg = len(self.fg_classes)
         data_list, skipped = [], []
         for img_id in read_split_file(self.ann_file):
             img_path = osp.join(img_dir, img_id + self.img_suffix)
             self._check_image(img_path, self.ann_file)
-            if npy is not None:
-                if img_id not in npy:
+            seg_map = osp.join(ann_dir, img_id + self.seg_map_suffix)
+            if table is not None:
+                if img_id not in table:
                     raise KeyError(f'{self.cls_label_file}: no label for '
                                    f'image {img_id}')
-                label = np.asarray(npy[img_id], dtype=np.float32)
+                label = np.asarray(table[img_id], dtype=np.float32)
+            elif self.labels_from == 'masks':
+                label = self._labels_from_mask(seg_map)
             else:
                 label = multi_hot(self._labels_from_xml(img_id), num_fg)
             if label.sum() == 0:
                 self._handle_no_label(img_path, skipped)
                 continue
-            seg_map = osp.join(ann_dir, img_id + self.seg_map_suffix)
             data_list.append(
                 dict(
                     img_path=img_path,
@@ -214,3 +262,32 @@ class VOCWeakDataset(WeakLabelMixin, BaseSegDataset):
                     seg_fields=[]))
         self._report_skipped(skipped)
         return data_list
+
+
+@DATASETS.register_module()
+class WeakSegDataset(VOCWeakDataset):
+    """A VOC-layout dataset of your own classes with image-level labels:
+    :class:`VOCWeakDataset` without a default class list.
+
+    Give the classes (background first) and, optionally, their colours in
+    ``metainfo`` as mmseg's datasets take them, and the labels' source::
+
+        dataset=dict(
+            type='WeakSegDataset',
+            metainfo=dict(classes=('background', 'cat', 'dog', 'bird')),
+            data_root='data/pets', ann_file='ImageSets/Segmentation/train.txt',
+            data_prefix=dict(img_path='JPEGImages',
+                             seg_map_path='SegmentationClass'),
+            labels_from='masks')   # or cls_label_file='labels.csv'
+
+    See ``docs/your_own_dataset.md``.
+    """
+    METAINFO = dict()
+
+    def __init__(self, *args, metainfo: Optional[dict] = None,
+                 **kwargs) -> None:
+        if not (metainfo or {}).get('classes'):
+            raise ValueError(
+                "WeakSegDataset needs metainfo=dict(classes=('background', "
+                "'your', 'classes', ...)): it has no class list of its own")
+        super().__init__(*args, metainfo=metainfo, **kwargs)

@@ -16,6 +16,24 @@ from .functional import (confusion_matrix, contour_counts_per_class,
 PRED_IGNORE_MODES = ('error', 'background', 'exclude')
 
 
+class _Progress:
+    """mmengine's progress bar (with ETA) when ``show``, else nothing; the
+    line is ended when done."""
+
+    def __init__(self, total: int, show: bool) -> None:
+        from mmengine.utils import ProgressBar
+        self.bar = ProgressBar(total) if show and total else None
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.file.write('\n')
+            self.bar.file.flush()
+
+
 def evaluate_label_dirs(pred_dir: str,
                         gt_dir: str,
                         num_classes: int,
@@ -26,7 +44,8 @@ def evaluate_label_dirs(pred_dir: str,
                         gt_ignore: str = 'background',
                         reduction: str = 'dataset',
                         pred_ignore: str = 'error',
-                        missing: str = 'error') -> Dict:
+                        missing: str = 'error',
+                        progress: bool = False) -> Dict:
     """mIoU, per-class IoU / precision / recall and contour F of every
     ``pred_dir/<stem>.png`` against ``gt_dir/<stem>.png``.
 
@@ -58,6 +77,7 @@ def evaluate_label_dirs(pred_dir: str,
             only would flatter an incomplete run); 'background' scores them
             as all-background predictions (wrong wherever GT has an
             object). Defaults to 'error'.
+        progress (bool): A progress bar with ETA. Defaults to False.
 
     Returns:
         dict: ``num_images``, ``num_missing``, ``mIoU``, ``iou``,
@@ -85,7 +105,9 @@ def evaluate_label_dirs(pred_dir: str,
     conf = np.zeros((num_classes, num_classes), np.int64)
     per_image = []
     ignored = total = 0
+    bar = _Progress(len(stems), progress)
     for stem in stems:
+        bar.update()
         pred_path = osp.join(pred_dir, stem + '.png')
         gt_path = osp.join(gt_dir, stem + '.png')
         gt = load_label_png(gt_path)
@@ -121,6 +143,7 @@ def evaluate_label_dirs(pred_dir: str,
         per_image.append(
             contour_counts_per_class(pred, gt, num_classes, ignore_index,
                                      bound_th, gt_ignore))
+    bar.close()
     if not conf.sum():
         raise ValueError(
             f'{gt_dir}: no pixel was scored: every GT pixel of the '
@@ -152,7 +175,8 @@ def sweep_cam_dir(cam_dir: str,
                   num_classes: int,
                   ignore_index: int = 255,
                   count_absent: bool = True,
-                  stems: Optional[Sequence[str]] = None) -> List[float]:
+                  stems: Optional[Sequence[str]] = None,
+                  progress: bool = False) -> List[float]:
     """mIoU (%) of the CAM archives in ``cam_dir`` for every threshold.
 
     Args:
@@ -165,6 +189,7 @@ def sweep_cam_dir(cam_dir: str,
         stems (Sequence[str], optional): Images to score (e.g. the images
             of a split that have GT); every archive of ``cam_dir`` when
             None. Defaults to None.
+        progress (bool): A progress bar with ETA. Defaults to False.
 
     Returns:
         list[float]: mIoU in percent per threshold.
@@ -172,7 +197,9 @@ def sweep_cam_dir(cam_dir: str,
     conf = np.zeros((len(thresholds), num_classes, num_classes), np.int64)
     if stems is None:
         stems = list_stems(cam_dir, '.npz')
+    bar = _Progress(len(stems), progress)
     for stem in stems:
+        bar.update()
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
         gt_path = osp.join(gt_dir, stem + '.png')
         gt = load_label_png(gt_path)
@@ -183,6 +210,7 @@ def sweep_cam_dir(cam_dir: str,
         for k, pred in enumerate(
                 archive_threshold_labels(archive, thresholds)):
             conf[k] += confusion_matrix(pred, gt, num_classes, ignore_index)
+    bar.close()
     return [
         mean_iou(iou_from_confusion(c)['iou'], count_absent) * 100
         for c in conf

@@ -206,6 +206,17 @@ def positive_float(text: str) -> float:
     return value
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1 (iterations)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text} is not an integer')
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'{text} is not >= 1')
+    return value
+
+
 def check_train_loop(cfg: Config) -> None:
     """Refuse a training loop that would train nothing: ``max_iters`` or
     ``max_epochs`` below 1 (mmengine exits 0 with no checkpoint)."""
@@ -216,3 +227,43 @@ def check_train_loop(cfg: Config) -> None:
             raise ValueError(
                 f'train_cfg.{key}={value!r}: a training run needs at least '
                 f'one {key[4:-1]}; the run would save no checkpoint')
+
+
+#: The package every hfpl-mm config imports (``custom_imports``).
+PLUGIN = 'hfpl_mm'
+
+
+def ensure_plugin_import(cfg: Config) -> Config:
+    """Put ``hfpl_mm`` back into ``cfg.custom_imports`` when a config's own
+    ``custom_imports`` replaced the shared base's (mmengine replaces lists
+    when it merges configs), with a warning saying how to write it.
+
+    The tools call it before they build a runner, so the config they run
+    and dump into the work dir imports the plugin (a dumped config has no
+    ``_base_`` and is all ``mim test mmseg`` sees). ``cfg`` is changed in
+    place.
+
+    Args:
+        cfg (Config): A loaded config.
+
+    Returns:
+        Config: ``cfg``.
+    """
+    from mmengine.logging import print_log
+    ci = cfg.get('custom_imports')
+    imports = list((ci or {}).get('imports') or [])
+    if PLUGIN in imports:
+        return cfg
+    fixed = [PLUGIN] + imports
+    if imports:
+        print_log(
+            f'custom_imports {imports} of this config replaces hfpl-mm\'s '
+            f"['{PLUGIN}'] (mmengine replaces lists when it merges a config "
+            f'with its bases): {PLUGIN} added back. Write custom_imports = '
+            f'dict(imports={fixed!r}, allow_failed_imports=False) so that '
+            'every script (mim, mmseg\'s own) finds the hfpl-mm modules',
+            logger='current', level=30)
+    cfg.custom_imports = dict(
+        imports=fixed,
+        allow_failed_imports=(ci or {}).get('allow_failed_imports', False))
+    return cfg

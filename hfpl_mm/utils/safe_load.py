@@ -11,7 +11,7 @@ global), and anything else is refused before it is called.
 import io
 import os
 import pickle
-from typing import Dict
+from typing import Dict, Sequence
 
 import numpy as np
 
@@ -122,4 +122,81 @@ def load_cls_labels(path: str, num_classes: int) -> Dict[str, np.ndarray]:
             raise ValueError(f'{path}: label of {key} has values outside '
                              f'[0, 1]: {arr.tolist()}')
         out[key] = arr
+    return out
+
+
+def load_label_table(path: str,
+                     classes: Sequence[str]) -> Dict[str, np.ndarray]:
+    """Image-level labels ``{id: float32[len(classes)]}`` from a CSV or JSON
+    file of class names, checked line by line.
+
+    * CSV: a header ``image,labels``, then one line per image: its id and
+      its class names separated by ``;`` (names may hold spaces:
+      ``img_001,potted plant;cat``).
+    * JSON: an object ``{"img_001": ["potted plant", "cat"], ...}``.
+
+    Args:
+        path (str): The ``.csv`` or ``.json`` file.
+        classes (Sequence[str]): The foreground class names (index order).
+
+    Returns:
+        dict[str, np.ndarray]: Multi-hot float32 vectors by image id.
+
+    Raises:
+        FileNotFoundError: No such file.
+        ValueError: Another format, a malformed line, an unknown class name
+            or a repeated image (each named with the file and line).
+    """
+    import csv
+    import json
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f'label file {path} does not exist')
+    index = {name: i for i, name in enumerate(classes)}
+    rows = []
+    if path.endswith('.json'):
+        with open(path, encoding='utf-8') as f:
+            try:
+                table = json.load(f)
+            except ValueError as e:
+                raise ValueError(f'{path}: not valid JSON ({e})') from e
+        if not isinstance(table, dict):
+            raise ValueError(f'{path}: expected an object {{image id: [class '
+                             f'names]}}, got {type(table).__name__}')
+        for key, names in table.items():
+            if not isinstance(names, list) or not all(
+                    isinstance(n, str) for n in names):
+                raise ValueError(f'{path}: labels of {key!r} are not a list '
+                                 'of class names')
+            rows.append((key, names, f'entry {key!r}'))
+    elif path.endswith('.csv'):
+        with open(path, encoding='utf-8', newline='') as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if header is None or [h.strip() for h in header] != [
+                    'image', 'labels']:
+                raise ValueError(f'{path}: the first line must be the header '
+                                 f'image,labels (got {header})')
+            for num, row in enumerate(reader, 2):
+                if not row or not ''.join(row).strip():
+                    continue
+                if len(row) != 2:
+                    raise ValueError(f'{path}, line {num}: expected '
+                                     f'image,labels, got {len(row)} fields')
+                names = [n.strip() for n in row[1].split(';') if n.strip()]
+                rows.append((row[0].strip(), names, f'line {num}'))
+    else:
+        raise ValueError(f'{path}: a label table is a .csv or .json file '
+                         '(.npy: a cls_labels.npy dict)')
+    out = {}
+    for key, names, where in rows:
+        if key in out:
+            raise ValueError(f'{path}, {where}: image {key!r} is listed '
+                             'twice')
+        vec = np.zeros(len(classes), np.float32)
+        for name in names:
+            if name not in index:
+                raise ValueError(f'{path}, {where}: unknown class {name!r}; '
+                                 f'the classes are {list(classes)}')
+            vec[index[name]] = 1
+        out[key] = vec
     return out

@@ -2,7 +2,7 @@
 """Figures and the Markdown report of the main job, from plain paths and
 numbers (nothing here trains or infers)."""
 import os.path as osp
-from typing import Dict, List, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
@@ -11,7 +11,7 @@ from ..utils.atomic import atomic_write
 from ..utils.environment import environment_line
 from ..utils.image import read_image
 from ..utils.label_io import list_stems, load_cam_archive, load_label_png
-from .overlays import cam_heatmap, label_overlay, save_panel
+from .overlays import cam_heatmap, label_overlay, legend_items, save_panel
 
 
 def threshold_curves(thresholds: Sequence[float],
@@ -38,9 +38,11 @@ def overlay_panels(img_dir: str,
                    palette: Sequence[Sequence[int]],
                    out_dir: str,
                    num: int = 4,
-                   img_suffix: str = '.jpg') -> List[str]:
+                   img_suffix: str = '.jpg',
+                   classes: Optional[Sequence[str]] = None) -> List[str]:
     """One panel per image: the image, its GT, and each method's CAM
-    heat-map and pseudo-label.
+    heat-map (the strongest present class per pixel; the title names the
+    classes) and pseudo-label, with a colour legend of the classes shown.
 
     Args:
         img_dir (str): Folder of the images.
@@ -52,10 +54,15 @@ def overlay_panels(img_dir: str,
         num (int): The first ``num`` images of the first method's CAM
             folder. Defaults to 4.
         img_suffix (str): Defaults to '.jpg'.
+        classes (Sequence[str], optional): Class names, background first,
+            for the titles and the legend; None names classes by index.
 
     Returns:
         list[str]: The panel paths.
     """
+    if classes is None:
+        classes = ['background'] + [f'class {i}'
+                                    for i in range(1, len(palette))]
     names = list(methods)
     stems = list_stems(methods[names[0]]['cam_dir'], '.npz')[:num]
     paths = []
@@ -63,18 +70,22 @@ def overlay_panels(img_dir: str,
         img = read_image(
             osp.join(img_dir, stem + img_suffix), channel_order='rgb')
         gt = load_label_png(osp.join(gt_dir, stem + '.png'))
-        tiles, titles = [img, label_overlay(img, gt, palette)], ['image', 'GT']
+        tiles, titles = [img, label_overlay(img, gt, palette)], [stem, 'GT']
+        shown = set(np.unique(gt).tolist())
         for name in names:
             arch = load_cam_archive(
                 osp.join(methods[name]['cam_dir'], stem + '.npz'))
             heat = arch['cams'].max(0) if len(arch['keys']) else 0 * gt
+            present = ', '.join(classes[int(k) + 1] for k in arch['keys'])
             lab = load_label_png(
                 osp.join(methods[name]['label_dir'], stem + '.png'))
+            shown.update(np.unique(lab).tolist())
             tiles += [cam_heatmap(img, heat), label_overlay(img, lab, palette)]
-            titles += [f'{name} CAM', f'{name} PL']
+            titles += [f'{name} CAM: {present or "no class"}',
+                       f'{name} labels']
         paths.append(
             save_panel(tiles, osp.join(out_dir, f'overlay_{stem}.png'),
-                       titles))
+                       titles, legend_items(shown, classes, palette)))
     return paths
 
 

@@ -201,6 +201,13 @@ def test_voc_layout_recipe_end_to_end_and_rerun(synthetic_voc, tmp_path):
     assert 'mIoU' in ctx['seg']['hfpl']
     report = open(osp.join(work, 'report.md')).read()
     assert '## Random-walk labels' in report
+    # stage 2's parts each show a progress bar with ETA after their line
+    log = out.stdout
+    for line in ('pseudo-labels from', 'scoring the CAMs over 60',
+                 'scoring the labels at threshold'):
+        after = log[log.index(line):]
+        after = after[:after.index('[pipeline]', len(line))]
+        assert 'ETA' in after, (line, after[:500])
     # stage 3 trained on the random-walk labels
     seg_cfg = glob.glob(osp.join(work, 'hfpl', 'seg', '*.py'))[0]
     assert rw in open(seg_cfg).read()

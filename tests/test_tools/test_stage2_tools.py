@@ -1,10 +1,12 @@
 """make_pseudo_labels / eval / visualise tools, end to end on tiny data."""
+import glob
 import json
 import os
 import os.path as osp
+import re
 
 import numpy as np
-from helpers import run_tool
+from helpers import REPO, run_tool
 from PIL import Image
 
 CONFIG = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
@@ -62,8 +64,21 @@ def test_make_eval_visualise(synthetic_voc, checkpoint, tmp_path):
         present |= set(np.unique(np.array(Image.open(osp.join(gt, n)))))
     present.discard(255)
     res = run_tool('tools/eval_pseudo_labels.py', gt, gt)
-    assert f'mIoU: {100 * len(present) / 21:.2f}' in res.stdout
+    assert f'mIoU: {100 * len(present) / 21:.2f} over 21 classes' in \
+        res.stdout
     assert 'contour F: 100.00' in res.stdout
+    # absent classes are named as such, not printed as nan, and the summary
+    # says how they were averaged and what --skip-absent would give
+    from mmseg.datasets import PascalVOCDataset
+    names = PascalVOCDataset.METAINFO['classes']
+    assert 'nan' not in res.stdout
+    for c, name in enumerate(names):
+        row = re.search(rf'\| +{name} +\|(.*)\|', res.stdout).group(1)
+        assert ('absent' in row) == (c not in present), (name, row)
+    assert (f'{21 - len(present)} classes absent from GT and prediction'
+            in res.stdout)
+    assert 'without them (--skip-absent): mIoU 100.00, contour F 100.00' in \
+        res.stdout
 
     vis = str(tmp_path / 'vis')
     res = run_tool('tools/visualize_cams.py', out,
@@ -72,7 +87,12 @@ def test_make_eval_visualise(synthetic_voc, checkpoint, tmp_path):
     pngs = sorted(os.listdir(vis))
     assert len(pngs) == 2
     panel = np.array(Image.open(osp.join(vis, pngs[0])))
-    assert panel.shape == (64, 4 * 64, 3)
+    # image, a heat-map per class of the image, pseudo-label, GT: 64-px
+    # tiles enlarged to 192 px, 4-px gaps, titles above, a legend below
+    keys = np.load(osp.join(out, pngs[0][:-4] + '.npz'))['keys']
+    tiles = 1 + max(len(keys), 1) + 2
+    assert panel.shape[1] == tiles * 192 + (tiles - 1) * 4
+    assert panel.shape[0] > 192 + 20
 
 
 def test_eval_reports_size_mismatch(synthetic_voc, tmp_path):
@@ -95,3 +115,29 @@ def test_test_tool_reports_sweep_and_contour(synthetic_voc, checkpoint,
     log = res.stdout + res.stderr
     assert 'cam/best_mIoU' in log and 'contour/F' in log
     assert 'mIoU against background threshold' in log
+    # the sweep's plot and CSV land in the work dir without any option
+    assert osp.isfile(osp.join(tmp_path, 'miou_vs_threshold.png'))
+    assert osp.isfile(osp.join(tmp_path, 'miou_vs_threshold.csv'))
+
+
+def test_test_tool_out_and_show_dir(synthetic_voc, checkpoint, tmp_path):
+    out, work = str(tmp_path / 'preds'), str(tmp_path / 'work')
+    run_tool('tools/test.py', CONFIG, checkpoint, '--work-dir', work,
+             '--out', out, '--show-dir', 'painted', '--cfg-options',
+             f'test_dataloader.dataset.data_root={synthetic_voc}',
+             'default_hooks.visualization.interval=1',
+             'test_dataloader.num_workers=0',
+             'test_dataloader.persistent_workers=False')
+    with open(osp.join(synthetic_voc, 'ImageSets', 'Segmentation',
+                       'val.txt')) as f:
+        val = f.read().split()
+    # --out: one label PNG per test image (mmseg's IoUMetric output_dir),
+    # the CAM model's pseudo-label at its background threshold
+    assert sorted(os.listdir(out)) == sorted(v + '.png' for v in val)
+    pred = np.array(Image.open(osp.join(out, val[0] + '.png')))
+    assert pred.shape == (64, 64) and pred.max() <= 20
+    # --show-dir: the painted predictions in the work dir, not the cwd
+    painted = glob.glob(osp.join(work, 'painted', 'vis_data', 'vis_image',
+                                 '*.png'))
+    assert len(painted) == len(val)
+    assert not osp.exists(osp.join(REPO, 'painted'))
