@@ -49,7 +49,8 @@ def test_multinomial_twins_follow_the_predecessor():
     assert {n for n in names if n.startswith('hfpl-multinomial-')} == {
         'hfpl-multinomial-cam_r50-d16_1xb8-8e_voc12aug-448x448.py',
         'hfpl-multinomial-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py',
-        'hfpl-multinomial-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py'
+        'hfpl-multinomial-seam_wr38-d8_1xb8-8e_voc12aug-448x448.py',
+        'hfpl-multinomial-seam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
     }
     # the predecessor's CAMs: upsampled once from feature resolution
     assert base.hfpl_multinomial_test_cfg == dict(cam_upsample='one_step')

@@ -8,25 +8,52 @@ import os.path as osp
 from typing import Dict, List, NamedTuple, Sequence
 
 PRESETS = ('default', 'hard')
-VARIANTS = ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial')
-FULL_VARIANTS = ('baseline', 'hfpl')
-CAM_CFG = 'configs/synthetic/cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
-TWIN_CFG = 'configs/synthetic/hfpl-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
-MULTI_CFG = ('configs/synthetic/hfpl-multinomial-cam_r18h-d8_1xb8-400i_'
-             'synthvoc-128x128.py')
-AFF_CFG = 'configs/synthetic/affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'
-SEG_CFG = ('configs/synthetic/deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-'
-           'pseudo-128x128.py')
+SYNTH = 'configs/synthetic/'
+CAM_CFG = SYNTH + 'cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+TWIN_CFG = SYNTH + 'hfpl-cam_r18h-d8_1xb8-400i_synthvoc-128x128.py'
+MULTI_CFG = (SYNTH + 'hfpl-multinomial-cam_r18h-d8_1xb8-400i_synthvoc-'
+             '128x128.py')
+AFF_CFG = SYNTH + 'affnet_r18h-d8_1xb8-300i_synthvoc-128x128.py'
+SEG_CFG = SYNTH + 'deeplabv3plus_r18h-d8_1xb8-300i_synthvoc-pseudo-128x128.py'
 FIXED_THRESHOLD = 0.26
 
-#: (config, cfg-options) of each variant.
+#: (config, cfg-options) of each variant; the vanilla-CAM variants keep
+#: their names of the first grids.
 VARIANT_CONFIGS = {
     'baseline': (CAM_CFG, {}),
     'isl': (TWIN_CFG, {'model.addon.loss_fsl': None}),
     'fsl': (TWIN_CFG, {'model.addon.loss_isl': None}),
     'hfpl': (TWIN_CFG, {}),
     'hfpl-multinomial': (MULTI_CFG, {}),
+    'seam': (SYNTH + 'seam_r18h-d8_1xb8-400i_synthvoc-128x128.py', {}),
+    'seam-hfpl': (SYNTH + 'hfpl-seam_r18h-d8_1xb8-400i_synthvoc-128x128.py',
+                  {}),
+    'seam-hfpl-multinomial':
+    (SYNTH + 'hfpl-multinomial-seam_r18h-d8_1xb8-400i_synthvoc-128x128.py',
+     {}),
+    'puzzlecam': (SYNTH + 'puzzlecam_r18h-d8_1xb8-400i_synthvoc-128x128.py',
+                  {}),
+    'puzzlecam-hfpl':
+    (SYNTH + 'hfpl-puzzlecam_r18h-d8_1xb8-400i_synthvoc-128x128.py', {}),
 }
+#: Every variant, in report order.
+VARIANTS = tuple(VARIANT_CONFIGS)
+#: The variants of each baseline (``--baselines``).
+BASELINES = {
+    'cam': ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial'),
+    'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
+    'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
+}
+#: (baseline, add-on) variant pairs the summary compares, with a name; the
+#: last is the paper's binomial-vs-multinomial comparison on SEAM.
+ADDON_PAIRS = (
+    ('vanilla CAM: + HFPL', 'baseline', 'hfpl'),
+    ('SEAM: + HFPL', 'seam', 'seam-hfpl'),
+    ('Puzzle-CAM: + HFPL', 'puzzlecam', 'puzzlecam-hfpl'),
+    ('SEAM + HFPL: binomial vs multinomial', 'seam-hfpl-multinomial',
+     'seam-hfpl'),
+)
+FULL_VARIANTS = ('baseline', 'hfpl')
 
 #: Schedules of a normal and a --quick run.
 SETTINGS = {

@@ -6,7 +6,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .cells import FIXED_THRESHOLD, PRESETS, VARIANTS, Cell
+from .cells import (ADDON_PAIRS, BASELINES, FIXED_THRESHOLD, PRESETS,
+                    VARIANTS, Cell)
 
 
 def mean_std(values: List[float]) -> str:
@@ -27,6 +28,62 @@ FULL_COLUMNS = (('rw_miou', 'RW labels mIoU (train)'),
                 ('seg_miou', 'stage-3 mIoU (val, last)'),
                 ('seg_miou_best', 'stage-3 mIoU (val, best)'),
                 ('seg_contour_f', 'stage-3 contour F (val)'))
+
+
+BASELINE_NAMES = dict(cam='vanilla CAM', seam='SEAM', puzzlecam='Puzzle-CAM')
+
+
+def addon_effect(base: Sequence[float], addon: Sequence[float]) -> Dict:
+    """The add-on's effect over paired seeds: mean difference, the two
+    standard deviations, and whether it lies beyond the spread (every seed
+    moves the same way and the mean difference exceeds the larger of the
+    two standard deviations; at least two seeds)."""
+    diff = [a - b for a, b in zip(addon, base)]
+    sd = max(np.std(base, ddof=1), np.std(addon, ddof=1)) if len(diff) > 1 \
+        else float('nan')
+    same_way = all(d > 0 for d in diff) or all(d < 0 for d in diff)
+    beyond = len(diff) > 1 and same_way and abs(np.mean(diff)) > sd
+    return dict(diff=float(np.mean(diff)), sd=float(sd), beyond=bool(beyond),
+                per_seed=diff)
+
+
+def summary_lines(results: Dict[Cell, Dict], presets: Sequence[str],
+                  seeds: Sequence[int]) -> List[str]:
+    """The summary table: per (baseline, add-on) pair of
+    :data:`ADDON_PAIRS` and preset, the effect on CAM mIoU (best
+    threshold) and pseudo-label contour F over the seeds both have."""
+    rows = []
+    for name, base, addon in ADDON_PAIRS:
+        for preset in presets:
+            common = [s for s in seeds
+                      if (preset, s, base, 'stage12') in results
+                      and (preset, s, addon, 'stage12') in results]
+            if not common:
+                continue
+            cols = []
+            for key in ('cam_miou_best', 'contour_f'):
+                e = addon_effect(
+                    [results[(preset, s, base, 'stage12')][key]
+                     for s in common],
+                    [results[(preset, s, addon, 'stage12')][key]
+                     for s in common])
+                verdict = 'beyond the spread' if e['beyond'] else (
+                    'within the spread' if len(common) > 1 else
+                    'one seed: no spread')
+                cols.append(f'{e["diff"]:+.2f} ({verdict})')
+            rows.append(f'| {name} | {preset} | '
+                        f'{" ".join(map(str, common))} | {cols[0]} | '
+                        f'{cols[1]} |')
+    if not rows:
+        return []
+    return [
+        '## Summary: the add-on\'s effect per baseline and preset', '',
+        'Mean over seeds of (add-on - baseline); beyond the spread: every '
+        'seed moves the same way and the mean difference exceeds the larger '
+        'of the two standard deviations.', '',
+        '| comparison | preset | seeds | CAM mIoU (best t) | contour F |',
+        '|---|---|---|---|---|'
+    ] + rows + ['']
 
 
 def save_figure(fig, path: str) -> str:
@@ -75,16 +132,23 @@ def write_ablation_report(results: Dict[Cell, Dict],
             f'Partial: {len(cells)} of the {planned} planned cells are '
             'finished; the same command continues the grid.', ''
         ]
+    lines += summary_lines(results, presets, seeds)
+    groups = [(name, [v for v in variants if v in members])
+              for name, members in BASELINES.items()]
+    several = sum(1 for _, vs in groups if vs) > 1
     for preset in presets:
-        for kind, columns in (('stage12', STAGE12_COLUMNS),
-                              ('full', FULL_COLUMNS)):
-            rows = [v for v in variants if (preset, seeds[0], v, kind) in
-                    results]
+        for (base, base_variants), (kind, columns) in (
+                (g, k) for k in (('stage12', STAGE12_COLUMNS),
+                                 ('full', FULL_COLUMNS)) for g in groups):
+            rows = [v for v in base_variants
+                    if (preset, seeds[0], v, kind) in results]
             if not rows:
                 continue
             title = 'stage 1 + 2' if kind == 'stage12' else \
                 'full pipeline (AffinityNet, random walk, DeepLab)'
-            lines += [f'## {preset} preset: {title}', '',
+            where = f'{preset} preset, {BASELINE_NAMES[base]}' if several \
+                else f'{preset} preset'
+            lines += [f'## {where}: {title}', '',
                       '| variant | ' + ' | '.join(c[1] for c in columns) +
                       ' |', '|---' * (len(columns) + 1) + '|']
             for v in rows:

@@ -5,6 +5,7 @@ import json
 import os
 import os.path as osp
 
+import numpy as np
 import pytest
 from helpers import REPO
 
@@ -266,3 +267,52 @@ def test_report_flags_a_best_threshold_at_the_sweeps_end(tmp_path):
                                         ablation.SETTINGS['quick'])
     assert ('Best threshold at the upper end of the reference\'s sweep '
             '(0.59) for hfpl-multinomial') in text
+
+
+def test_addon_effect_and_the_spread():
+    # seeds move the same way and the mean difference (+3) exceeds both
+    # standard deviations (1.0 and 1.53): beyond the spread
+    e = report.addon_effect([50, 51, 52], [53, 55, 54])
+    assert e['diff'] == pytest.approx(3.0)
+    assert e['sd'] == pytest.approx(np.std([53, 55, 54], ddof=1))
+    assert e['beyond'] and e['per_seed'] == [3, 4, 2]
+    # one seed the other way: within the spread
+    assert not report.addon_effect([50, 51, 52], [53, 55, 51])['beyond']
+    # all the same way but smaller than the spread (sd 5)
+    assert not report.addon_effect([45, 50, 55], [46, 51, 56])['beyond']
+
+
+def test_summary_per_baseline(tmp_path):
+    cells = ablation.plan_cells(['hard'], [0, 1], ['seam', 'seam-hfpl'], [])
+    results = {}
+    for c in cells:
+        r = fake_result(c)
+        bump = 4 + c.seed if c.variant == 'seam-hfpl' else 0
+        r.update(cam_miou_best=50 + c.seed + bump, contour_f=20 - bump)
+        results[c] = r
+    text = report.write_ablation_report(results, cells, str(tmp_path),
+                                        ablation.SETTINGS['quick'])
+    # +4 and +5 on seeds 0 and 1 against a spread of 0.71: beyond; contour
+    # F -4.5 the same way
+    assert ('| SEAM: + HFPL | hard | 0 1 | +4.50 (beyond the spread) | '
+            '-4.50 (beyond the spread) |') in text
+    assert '## hard preset: stage 1 + 2' in text  # one baseline: no name
+
+
+def test_baselines_smoke_runs_end_to_end(tmp_path, monkeypatch):
+    tiny = dict(ablation.SETTINGS['quick'], num_train=8, num_val=4, iters1=2)
+    monkeypatch.setitem(ablation.SETTINGS, 'quick', tiny)
+    ablation.main(['--baselines', 'seam', 'puzzlecam', '--seeds', '0',
+                   '--quick', '--presets', 'default', '--work-dir',
+                   str(tmp_path)])
+    for v in ('seam', 'seam-hfpl', 'seam-hfpl-multinomial', 'puzzlecam',
+              'puzzlecam-hfpl'):
+        assert osp.isfile(grid.cell_path(str(tmp_path),
+                                         ('default', 0, v, 'stage12'))), v
+    text = (tmp_path / 'ablation.md').read_text()
+    assert '## default preset, SEAM: stage 1 + 2' in text
+    assert '## default preset, Puzzle-CAM: stage 1 + 2' in text
+    for name in ('SEAM: + HFPL', 'Puzzle-CAM: + HFPL',
+                 'SEAM + HFPL: binomial vs multinomial'):
+        assert f'| {name} | default | 0 | ' in text
+    assert 'one seed: no spread' in text
