@@ -120,3 +120,18 @@ def test_config_builds(path):
             for k in [k for k in d if k.startswith('hfpl_')]:
                 d.pop(k)
         assert twin == base
+
+
+@pytest.mark.parametrize('path', CONFIGS,
+                         ids=[osp.relpath(p, REPO) for p in CONFIGS])
+def test_iteration_configs_read_an_endless_stream(path):
+    """A config trained by iteration draws its batches from mmengine's
+    InfiniteSampler (a finite one is restarted at every epoch, with a
+    warning and a pause); one trained by epoch from a DefaultSampler."""
+    cfg = Config.fromfile(path)
+    loop = cfg.train_cfg.get('type', 'EpochBasedTrainLoop')
+    sampler = cfg.train_dataloader.sampler.type
+    if loop == 'IterBasedTrainLoop':
+        assert sampler == 'InfiniteSampler', sampler
+    else:
+        assert sampler == 'DefaultSampler', (loop, sampler)

@@ -31,6 +31,8 @@ train_pipeline = [
 ]
 train_dataloader = dict(
     num_workers=2,
+    # trained by iteration: mmengine's InfiniteSampler
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',

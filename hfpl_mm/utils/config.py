@@ -133,7 +133,9 @@ def iter_schedule_options(cfg: Config,
     The loop becomes ``IterBasedTrainLoop(max_iters=iters)`` (validating at
     the last iteration when the config validates), every ``PolyLR``
     scheduler spans ``[0, iters)`` by iteration, the checkpoint hook (the
-    config's type) saves by iteration and the logger logs by iteration.
+    config's type) saves by iteration, the logger logs by iteration, and a
+    ``DefaultSampler`` of the training data becomes mmengine's
+    ``InfiniteSampler`` (same shuffling).
     The same options can be given on any tool's command line.
 
     Args:
@@ -185,6 +187,13 @@ def iter_schedule_options(cfg: Config,
         if s.get('type') == 'PolyLR':
             opts[f'param_scheduler.{i}'] = dict(
                 begin=0, end=iters, by_epoch=False)
+    sampler = ((cfg.get('train_dataloader') or {}).get('sampler') or {})
+    if sampler.get('type') == 'DefaultSampler':
+        # an iteration loop reads an endless stream (mmengine restarts a
+        # finite dataloader at every epoch, with a warning and a pause)
+        opts['train_dataloader.sampler'] = dict(
+            _delete_=True, type='InfiniteSampler',
+            shuffle=sampler.get('shuffle', True))
     return opts
 
 

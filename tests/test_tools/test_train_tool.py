@@ -18,15 +18,19 @@ def test_iters_scales_the_schedule(synthetic_voc, tmp_path):
                          ckpt_interval=50)
     path = str(tmp_path / 'cfg.py')
     cfg.dump(path)
-    res = run_tool('tools/train.py', path, '--iters', '3')
+    # 8 images in batches of 2: the 5th iteration starts a second epoch
+    res = run_tool('tools/train.py', path, '--iters', '5')
     log = res.stdout + res.stderr
-    assert 'Iter(train) [3/3]' in log
-    assert osp.isfile(osp.join(work, 'iter_3.pth'))
+    assert 'Iter(train) [5/5]' in log
+    assert osp.isfile(osp.join(work, 'iter_5.pth'))
+    # an endless sampler: mmengine does not restart the dataloader
+    assert 'Reach the end of the dataloader' not in log
     dumped = Config.fromfile(osp.join(work, 'cfg.py'))
-    assert dumped.train_cfg.max_iters == 3
+    assert dumped.train_cfg.max_iters == 5
+    assert dumped.train_dataloader.sampler.type == 'InfiniteSampler'
     polys = [s for s in dumped.param_scheduler if s.type == 'PolyLR']
-    assert polys and all(s.end == 3 and not s.by_epoch for s in polys)
-    assert dumped.default_hooks.checkpoint.interval == 3
+    assert polys and all(s.end == 5 and not s.by_epoch for s in polys)
+    assert dumped.default_hooks.checkpoint.interval == 5
     bad = run_tool('tools/train.py', path, '--iters', '0', check=False)
     assert bad.returncode == 2 and '0 is not >= 1' in bad.stderr
 

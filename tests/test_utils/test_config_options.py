@@ -84,3 +84,24 @@ def test_cfg_options_refuse_text_for_a_number():
                    'train_cfg.max_iters', check=False)
     assert res.returncode == 2
     assert "'train_cfg.max_iters' is not key=value" in res.stderr
+
+
+def test_iteration_schedule_makes_the_sampler_endless():
+    from mmengine.config import Config
+
+    from hfpl_mm.utils.config import iter_schedule_options, merge_cfg_options
+    cfg = Config(dict(
+        train_cfg=dict(type='EpochBasedTrainLoop', max_epochs=8),
+        train_dataloader=dict(
+            batch_size=2, sampler=dict(type='DefaultSampler', shuffle=True)),
+        default_hooks=dict(checkpoint=dict(type='CheckpointHook')),
+        param_scheduler=[dict(type='PolyLR', by_epoch=True, end=8)]))
+    merge_cfg_options(cfg, iter_schedule_options(cfg, 5))
+    assert cfg.train_cfg.type == 'IterBasedTrainLoop'
+    assert cfg.train_dataloader.sampler.to_dict() == dict(
+        type='InfiniteSampler', shuffle=True)
+    # an already endless sampler is kept as it is
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=False,
+                                        seed=3)
+    merge_cfg_options(cfg, iter_schedule_options(cfg, 5))
+    assert cfg.train_dataloader.sampler.seed == 3

@@ -19,6 +19,9 @@ train_dataloader = dict(
     # our small-scale recipe keeps the last incomplete batch (its published
     # runs; the VOC / COCO configs drop it, as the reference)
     drop_last=False,
+    # the synthetic configs train by iteration: an endless stream of
+    # shuffled epochs (mmengine's InfiniteSampler)
+    sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(
         data_root=data_root,
         ann_file='ImageSets/Segmentation/train.txt',
