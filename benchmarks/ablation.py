@@ -81,6 +81,7 @@ from ablation_grid.schedule import (ablation_log, run_grid,  # noqa: E402
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from hfpl_mm.utils.config import CfgOptionsAction
     p = argparse.ArgumentParser(
         description=__doc__.split('\n')[0],
         epilog=__doc__.split('\n\n', 2)[2],
@@ -121,12 +122,19 @@ def build_parser() -> argparse.ArgumentParser:
                    'computing nothing')
     p.add_argument('--work-dir', default='work_dirs/ablation',
                    help='cells, runs, data and the report')
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                   help='options of every stage-1 config, key=value (e.g. '
+                   'model.train_cfg.log_loss_grad_norms=True to log each '
+                   'loss term\'s gradient norm); recorded in the cells, so '
+                   'use a --work-dir of their own')
     return p
 
 
 def main(argv: Optional[Sequence[str]] = None) -> None:
     args = build_parser().parse_args(argv)
-    settings = SETTINGS['quick' if args.quick else 'full']
+    settings = dict(SETTINGS['quick' if args.quick else 'full'])
+    if args.cfg_options:
+        settings['stage1_options'] = dict(args.cfg_options)
     work_dir = osp.abspath(args.work_dir)
     os.makedirs(work_dir, exist_ok=True)
     stamp = osp.join(work_dir, 'settings.json')
@@ -166,3 +174,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     if failed:
         raise SystemExit(f'{len(failed)} chains failed: {failed}; rerun to '
                          'redo them (finished cells are kept)')
+
+
+if __name__ == '__main__':
+    main()

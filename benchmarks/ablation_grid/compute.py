@@ -92,7 +92,9 @@ class CellComputer:
         cfg = load_config(
             config, osp.join(out, 'train'),
             self.options(cfg, cell.seed, **layout.stage1_options(cfg),
-                         **variant_opts), self.s['iters1'])
+                         **variant_opts,
+                         **self.s.get('stage1_options', {})),
+            self.s['iters1'])
         ckpt = train_cam_model(cfg)['checkpoint']
         res = write_pseudo_labels(
             cfg, ckpt, layout, osp.join(out, 'pseudo'),
@@ -115,6 +117,7 @@ class CellComputer:
             mious=res['mious'],
             cam_dir=res['cam_dir'],
             label_dir=res['label_dir'],
+            stage1_options=self.s.get('stage1_options', {}),
             stage2=res)
 
     def deeplab(self, cell: Cell, labels: Dict, work_dir: str,

@@ -316,3 +316,13 @@ def test_baselines_smoke_runs_end_to_end(tmp_path, monkeypatch):
                  'SEAM + HFPL: binomial vs multinomial'):
         assert f'| {name} | default | 0 | ' in text
     assert 'one seed: no spread' in text
+
+
+def test_the_script_runs_from_the_command_line():
+    import subprocess
+    import sys
+    out = subprocess.run([sys.executable, 'benchmarks/ablation.py',
+                          '--help'], cwd=REPO, capture_output=True,
+                         text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert '--baselines' in out.stdout and '--cfg-options' in out.stdout

@@ -223,3 +223,40 @@ def test_multi_view_models_refuse_a_background_channel(name):
     model['decode_head']['background_channel'] = True
     with pytest.raises(ValueError, match='background_channel=True'):
         MODELS.build(model)
+
+
+def test_loss_grad_norms_logged_without_changing_training(name='cam'):
+    """train_cfg.log_loss_grad_norms logs each loss term's gradient norm;
+    the step's weights are bit-identical to a step without it."""
+    from mmengine.optim import OptimWrapper
+    path = PAIRS[name][0].replace('configs/' + name + '/',
+                                  'configs/' + name + '/hfpl-')
+    steps = {}
+    for flag in (False, True):
+        model = build(path)
+        model.train_cfg = dict(log_loss_grad_norms=flag)
+        torch.manual_seed(0)
+        for p in model.parameters():  # the same start for both runs
+            p.data = torch.randn_like(p) * 0.05
+        wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+        torch.manual_seed(1)
+        log = model.train_step(batch(), wrapper)
+        steps[flag] = (log, [p.detach().clone() for p in model.parameters()])
+    (log0, w0), (log1, w1) = steps[False], steps[True]
+    assert all(torch.equal(a, b) for a, b in zip(w0, w1))
+    assert not any(k.startswith('gradnorm.') for k in log0)
+    losses = {k for k in log1 if 'loss' in k and not k.startswith('grad')}
+    losses.discard('loss')
+    assert {f'gradnorm.{k}' for k in losses} <= set(log1)
+    # by hand: the FSL term's gradient norm from its own backward pass
+    model = build(path)
+    torch.manual_seed(0)
+    for p in model.parameters():
+        p.data = torch.randn_like(p) * 0.05
+    torch.manual_seed(1)
+    data = model.data_preprocessor(batch(), True)
+    model(**data, mode='loss')['decode.loss_fsl'].backward()
+    norm = torch.sqrt(sum((p.grad**2).sum() for p in model.parameters()
+                          if p.grad is not None))
+    assert float(log1['gradnorm.decode.loss_fsl']) == pytest.approx(
+        float(norm), rel=1e-5)
