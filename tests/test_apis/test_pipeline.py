@@ -293,3 +293,42 @@ def test_label_scores_from_an_evaluation():
         miou=50.0, iou=[90.0, None, 10.0], bg_precision=80.0,
         bg_recall=60.0, contour_f=25.0, contour_p=50.0, contour_r=12.5,
         num_images=3)
+
+
+STOP = {'at': None}
+
+
+def test_stopped_training_stage_resumes(synthetic_voc, tmp_path):
+    """A training stage stopped after its checkpoint at iteration 2 is,
+    called again with the same settings, resumed from that checkpoint and
+    finished at iteration 4 (not started again)."""
+    from helpers import SYNTH_CAM, tiny_train_cfg
+    from mmengine.hooks import Hook
+    from mmseg.registry import HOOKS
+
+    from hfpl_mm.apis.stages import train_cam_model
+
+    @HOOKS.register_module(force=True)
+    class StopForTest(Hook):
+        def after_train_iter(self, runner, batch_idx, data_batch=None,
+                             outputs=None):
+            if STOP['at'] is not None and runner.iter + 1 == STOP['at']:
+                raise KeyboardInterrupt  # killed during iteration 3
+
+    work = str(tmp_path / 'cam')
+    cfg = tiny_train_cfg(SYNTH_CAM, synthetic_voc, work, max_iters=4,
+                         ckpt_interval=2)
+    cfg.custom_hooks = [dict(type='StopForTest')]
+    STOP['at'] = 3
+    with pytest.raises(KeyboardInterrupt):
+        train_cam_model(cfg)
+    assert osp.isfile(osp.join(work, 'iter_2.pth'))
+    assert not osp.isfile(osp.join(work, 'iter_4.pth'))
+    STOP['at'] = None
+    res = train_cam_model(cfg)
+    assert res['checkpoint'].endswith('iter_4.pth')
+    logs = sorted(glob.glob(osp.join(work, '*', '*.log')))
+    last = open(logs[-1]).read()
+    assert 'resumed' in last.lower() or 'Load checkpoint' in last
+    assert 'Iter(train) [1/4]' not in last  # continued, not restarted
+    assert 'Iter(train) [4/4]' in last
