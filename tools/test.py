@@ -138,6 +138,11 @@ def main():
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint {args.checkpoint} does not exist')
     cfg.load_from = None  # loaded below, strictly
+    # testing builds no training parts: mmengine would otherwise build the
+    # training loop, and read the training images, the first time a hook
+    # asks for the iteration (the visualization hook of --show-dir does)
+    cfg.train_dataloader = cfg.train_cfg = None
+    cfg.optim_wrapper = cfg.param_scheduler = None
     if args.tta:
         if 'tta_model' not in cfg or 'tta_pipeline' not in cfg:
             raise KeyError(f'{args.config} has no tta_model / tta_pipeline '

@@ -24,7 +24,11 @@ def test_demo_label_equals_stage2(synthetic_voc, checkpoint, tmp_path):
     for n in names:
         assert (out / f'synth_00008_cam_{n}.png').is_file()
     panel = Image.open(out / 'synth_00008_panel.png')
-    assert panel.size == (64 * (len(names) + 2), 64)  # image, CAMs, label
+    # image, a CAM per class, label: 64-px tiles enlarged 3x, 4-px gaps,
+    # title banners above and a legend below
+    tiles = len(names) + 2
+    assert panel.size[0] == 192 * tiles + 4 * (tiles - 1)
+    assert panel.size[1] > 192 + 20
     # the same label as stage 2 (same config, scales, flip, threshold)
     cfg = Config.fromfile(SYNTH_CAM)
     model, loader = build_cam_inference(cfg, checkpoint, 'val',
