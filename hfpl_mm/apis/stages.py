@@ -1,18 +1,18 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 """The stages of the WSSS pipeline as public functions.
 
-==========================  ===============================================
-:func:`train_cam_model`     stage 1: train a CAM network (mmengine Runner)
-:func:`write_pseudo_labels` stage 2: CAM archives of the training images,
-                            the background-threshold sweep against GT,
-                            label PNGs at the best (or a given) threshold
+=============================  ============================================
+:func:`train_cam_model`        stage 1: train a CAM network (mmengine)
+:func:`write_pseudo_labels`    stage 2: CAM archives of the training images,
+                               the background-threshold sweep against GT,
+                               label PNGs at the best (or a given) threshold
 :func:`write_affinity_labels`  AffinityNet's labels from the confident CAM
-                            regions (CRF)
-:func:`train_affinity_net`  train AffinityNet on them
-:func:`refine_labels`       random-walk refinement of the CAMs
-:func:`train_segmentation`  stage 3: train the segmentation network on a
-                            label folder; its validation metrics
-==========================  ===============================================
+                               regions (CRF)
+:func:`train_affinity_net`     train AffinityNet on them
+:func:`refine_labels`          random-walk refinement of the CAMs
+:func:`train_segmentation`     stage 3: train the segmentation network on a
+                               label folder; its validation metrics
+=============================  ============================================
 
 Each stage writes into its own folder and records :data:`STAGE_MANIFEST`
 there: the stage's name, a signature of everything its outputs depend on
