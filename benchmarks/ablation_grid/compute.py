@@ -90,7 +90,7 @@ class CellComputer:
         config = osp.join(REPO, config)
         cfg = Config.fromfile(config)
         cfg = load_config(
-            config, osp.join(out, 'train'),
+            cfg, osp.join(out, 'train'),
             self.options(cfg, cell.seed, **layout.stage1_options(cfg),
                          **variant_opts,
                          **self.s.get('stage1_options', {})),
@@ -137,7 +137,7 @@ class CellComputer:
         config = osp.join(REPO, SEG_CFG)
         cfg = Config.fromfile(config)
         seg_cfg = load_config(
-            config, work_dir,
+            cfg, work_dir,
             self.options(cfg, cell.seed,
                          **layout.stage3_options(cfg, labels['label_dir'])),
             None)
@@ -175,7 +175,7 @@ class CellComputer:
         config = osp.join(REPO, AFF_CFG)
         cfg = Config.fromfile(config)
         aff_cfg = load_config(
-            config, osp.join(out, 'affnet'),
+            cfg, osp.join(out, 'affnet'),
             self.options(cfg, cell.seed,
                          **layout.affinity_options(cfg, aff['label_dir'])),
             self.s['aff_iters'])

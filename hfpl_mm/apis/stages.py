@@ -36,7 +36,7 @@ import json
 import os
 import os.path as osp
 import uuid
-from typing import Callable, Dict, List, Optional
+from typing import Callable, Dict, List, Optional, Union
 
 import numpy as np
 import torch
@@ -49,7 +49,8 @@ from ..utils.atomic import atomic_write
 from ..utils.cam_labels import BG_THRESHOLDS, write_threshold_labels
 from ..utils.config import (ensure_plugin_import, iter_schedule_options,
                             merge_cfg_options)
-from ..utils.label_folder import file_digest, run_signature
+from ..utils.label_folder import (file_digest, read_manifest, run_signature,
+                                  write_manifest)
 from ..utils.label_io import palette_bytes, save_png_atomic
 from .affinity import make_affinity_labels, refine_with_random_walk
 from .inference import build_cam_inference, init_model
@@ -210,12 +211,7 @@ class DataLayout:
     def affinity_options(self, cfg: Config, label_dir: str) -> dict:
         """``--cfg-options`` training an AffinityNet config on the
         training images' affinity labels in ``label_dir``."""
-        return {
-            'train_dataloader.dataset.data_root': self.root,
-            'train_dataloader.dataset.ann_file': self.splits['train'],
-            'train_dataloader.dataset.data_prefix':
-            dict(img_path='JPEGImages', seg_map_path=label_dir),
-        }
+        return self._data_options('train_dataloader', 'train', label_dir)
 
     def stage3_options(self, cfg: Config, label_dir: str) -> dict:
         """``--cfg-options`` pointing a segmentation config at this data:
@@ -313,14 +309,15 @@ class ConfigLayout:
         return self.affinity_options(cfg, label_dir)
 
 
-def load_config(config: str, work_dir: str, options: dict,
+def load_config(config: Union[str, Config], work_dir: str, options: dict,
                 iters: Optional[int]) -> Config:
     """``config`` with ``options`` and, when ``iters`` is given, the
     iteration schedule of :func:`iter_schedule_options`, merged as
     ``--cfg-options`` are.
 
     Args:
-        config (str): Config file.
+        config (str | Config): Config file, or a config loaded to compute
+            ``options`` from (changed in place, not loaded again).
         work_dir (str): The run's work dir.
         options (dict): Dotted options (e.g. of a layout).
         iters (int, optional): Training iterations; None keeps the config's
@@ -329,7 +326,9 @@ def load_config(config: str, work_dir: str, options: dict,
     Returns:
         Config: The merged config.
     """
-    cfg = ensure_plugin_import(Config.fromfile(config))
+    if isinstance(config, str):
+        config = Config.fromfile(config)
+    cfg = ensure_plugin_import(config)
     opts = dict(options, work_dir=work_dir)
     if iters is not None:
         opts.update(iter_schedule_options(cfg, iters))
@@ -350,20 +349,6 @@ def config_signature(cfg: Config) -> str:
     """A hash of a merged config's content."""
     text = json.dumps(cfg.to_dict(), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-def _read_json(path: str) -> Optional[dict]:
-    try:
-        with open(path) as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
-def _write_json(path: str, data: dict) -> None:
-    with atomic_write(path) as tmp, open(tmp, 'w') as f:
-        json.dump(data, f, indent=1, default=float)
 
 
 def run_stage(name: str,
@@ -390,7 +375,7 @@ def run_stage(name: str,
     """
     path = osp.join(stage_dir, STAGE_MANIFEST)
     sig = run_signature(dict(settings, stage=name))
-    old = _read_json(path)
+    old = read_manifest(path)
     same = old is not None and old.get('stage') == name and old.get(
         'signature') == sig
     if same and old.get('finished'):
@@ -403,11 +388,11 @@ def run_stage(name: str,
         pipeline_log(f'{name}: {missing[0]} is gone; computed again')
     os.makedirs(stage_dir, exist_ok=True)
     record = dict(stage=name, signature=sig, settings=settings)
-    _write_json(path, dict(record, finished=False))
+    write_manifest(path, dict(record, finished=False))
     result = compute(bool(same and not old.get('finished')))
     result = json.loads(json.dumps(dict(result, run_id=uuid.uuid4().hex),
                                    default=float))
-    _write_json(path, dict(record, finished=True, result=result))
+    write_manifest(path, dict(record, finished=True, result=result))
     return result
 
 
@@ -763,7 +748,7 @@ def cam_method_stages(name: str,
     results = {}
     pipeline_log(f'stage 1 [{name}]: {config}')
     cfg = Config.fromfile(config)
-    cfg = load_config(config, out,
+    cfg = load_config(cfg, out,
                       dict(layout.stage1_options(cfg), **(options or {})),
                       cam.get('iters'))
     results['train_cam_model'] = train1 = train_cam_model(cfg)
@@ -782,7 +767,7 @@ def cam_method_stages(name: str,
         pipeline_log(f'AffinityNet [{name}]: {affinity["config"]}')
         aff_cfg = Config.fromfile(affinity['config'])
         aff_cfg = load_config(
-            affinity['config'], osp.join(out, 'affnet'),
+            aff_cfg, osp.join(out, 'affnet'),
             dict(layout.affinity_options(aff_cfg, aff['label_dir']),
                  **(options or {})), affinity.get('iters'))
         results['train_affinity_net'] = net = train_affinity_net(aff_cfg)
@@ -822,7 +807,7 @@ def segmentation_stage(name: str,
     pipeline_log(f'stage 3 [{name}]: {config} on {labels["label_dir"]}')
     cfg = Config.fromfile(config)
     cfg = load_config(
-        config, osp.join(work_dir, name, 'seg'),
+        cfg, osp.join(work_dir, name, 'seg'),
         dict(layout.stage3_options(cfg, labels['label_dir']),
              **(options or {})), iters)
     res = train_segmentation(cfg, labels, pred_dir)

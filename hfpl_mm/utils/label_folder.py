@@ -45,8 +45,9 @@ def _differences(old: dict, new: dict) -> str:
     return '; '.join(diff[:6]) or 'none recorded'
 
 
-def _read_manifest(path: str) -> Optional[dict]:
-    """The manifest at ``path``, or None when it is not a readable one."""
+def read_manifest(path: str) -> Optional[dict]:
+    """The JSON object at ``path`` (a folder's or a stage's manifest), or
+    None when it is not a readable one (missing, empty, truncated)."""
     try:
         with open(path) as f:
             manifest = json.load(f)
@@ -83,7 +84,7 @@ def claim_out_dir(out_dir: str,
     path = osp.join(out_dir, MANIFEST)
     sig = run_signature(settings)
     if osp.exists(path):
-        old = _read_manifest(path)
+        old = read_manifest(path)
         if old is not None and old.get('tool', 'make_pseudo_labels') != tool:
             raise FileExistsError(
                 f'{out_dir} belongs to {old.get("tool", "make_pseudo_labels")}'
@@ -112,6 +113,11 @@ def claim_out_dir(out_dir: str,
         raise FileExistsError(
             f'{out_dir} is not empty and has no {MANIFEST}, so it is not a '
             'label folder of hfpl-mm; choose an empty or new --out-dir')
+    write_manifest(path, dict(tool=tool, signature=sig, settings=settings))
+
+
+def write_manifest(path: str, data: dict) -> None:
+    """Write a manifest as indented JSON through a temporary file renamed
+    into place (values JSON cannot hold are written as their ``str``)."""
     with atomic_write(path) as tmp, open(tmp, 'w') as f:
-        json.dump(dict(tool=tool, signature=sig, settings=settings), f,
-                  indent=2, default=str)
+        json.dump(data, f, indent=2, default=str)
