@@ -6,7 +6,6 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-from mmengine.utils import ProgressBar
 
 from ..datasets.transforms.affinity import affinity_label_from_scores
 from ..utils.atomic import folder_lock
@@ -16,6 +15,7 @@ from ..utils.image import read_image
 from ..utils.label_folder import LOCK, claim_out_dir, file_digest
 from ..utils.label_io import (list_stems, load_cam_archive, palette_bytes,
                               save_npz_atomic, save_png_atomic)
+from ..utils.progress import ProgressLine
 
 
 #: The reference's background powers: CRF scores of ``(1 - max) ** 1``
@@ -144,7 +144,7 @@ def _write_affinity_labels(cam_dir: str, img_dir: str, out_dir: str,
                            img_suffix: str) -> int:
     """The body of :func:`make_affinity_labels` (under its lock)."""
     stems = list_stems(cam_dir, '.npz')
-    bar = ProgressBar(len(stems))
+    bar = ProgressLine(len(stems))
     for stem in stems:
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
         path = osp.join(img_dir, stem + img_suffix)
@@ -157,6 +157,7 @@ def _write_affinity_labels(cam_dir: str, img_dir: str, out_dir: str,
             osp.join(out_dir, stem + '.npz'), archive['keys'], scores['la'],
             scores['ha'])
         bar.update()
+    bar.close()
     return len(stems)
 
 
@@ -216,7 +217,7 @@ def _random_walk_labels(model, cam_dir: str, img_dir: str, out_dir: str,
     device = next(model.parameters()).device
     counts = dict(written=0, skipped=0)
     stems = list_stems(cam_dir, '.npz')
-    bar = ProgressBar(len(stems))
+    bar = ProgressLine(len(stems))
     for stem in stems:
         out = osp.join(out_dir, stem + '.png')
         if resume and osp.exists(out):
@@ -237,4 +238,5 @@ def _random_walk_labels(model, cam_dir: str, img_dir: str, out_dir: str,
         save_png_atomic(lut[refined.argmax(0).cpu().numpy()], out, pal)
         counts['written'] += 1
         bar.update()
+    bar.close()
     return counts

@@ -9,12 +9,12 @@ import numpy as np
 import torch
 from mmengine.dist import all_reduce, barrier, get_dist_info, is_main_process
 from mmengine.logging import print_log
-from mmengine.utils import ProgressBar
 
 from ..utils.atomic import folder_lock
 from ..utils.crf import dense_crf
 from ..utils.label_folder import LOCK, claim_out_dir, file_digest
 from ..utils.label_io import palette_bytes, save_npz_atomic, save_png_atomic
+from ..utils.progress import ProgressLine
 
 
 def run_settings(model: torch.nn.Module, dataloader, save_cams: bool,
@@ -151,7 +151,7 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
     cam_dtype = np.dtype(model.test_cfg.get('cam_dtype', 'float32'))
     model.eval()
     counts = dict(written=0, skipped=0, failed=0)
-    bar = ProgressBar(len(dataloader)) if progress and rank == 0 else None
+    bar = ProgressLine(len(dataloader), progress and rank == 0)
     for data in dataloader:
         samples = data['data_samples']
         stems = [
@@ -202,11 +202,8 @@ def _write_labels(model, dataloader, out_dir: str, save_cams: bool,
                 counts['failed'] += len(stems)
                 names = ', '.join(s.metainfo['img_path'] for s in samples)
                 print(f'\nfailed on {names}: {e}', flush=True)
-        if bar is not None:
-            bar.update()
-    if bar is not None:
-        bar.file.write('\n')  # the bar does not end its line
-        bar.file.flush()
+        bar.update()
+    bar.close()
     if changed:
         print_log(f'--resume: {changed} images changed (image or labels '
                   'newer than their outputs) since their outputs were '

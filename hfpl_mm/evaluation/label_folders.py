@@ -9,29 +9,12 @@ import numpy as np
 
 from ..utils.cam_labels import archive_threshold_labels
 from ..utils.label_io import list_stems, load_cam_archive, load_label_png
+from ..utils.progress import ProgressLine
 from .functional import (confusion_matrix, contour_counts_per_class,
                          iou_from_confusion, mean_iou, reduce_contour_counts)
 
 #: How :func:`evaluate_label_dirs` scores predicted ignore (255) pixels.
 PRED_IGNORE_MODES = ('error', 'background', 'exclude')
-
-
-class _Progress:
-    """mmengine's progress bar (with ETA) when ``show``, else nothing; the
-    line is ended when done."""
-
-    def __init__(self, total: int, show: bool) -> None:
-        from mmengine.utils import ProgressBar
-        self.bar = ProgressBar(total) if show and total else None
-
-    def update(self) -> None:
-        if self.bar is not None:
-            self.bar.update()
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.file.write('\n')
-            self.bar.file.flush()
 
 
 def evaluate_label_dirs(pred_dir: str,
@@ -105,7 +88,7 @@ def evaluate_label_dirs(pred_dir: str,
     conf = np.zeros((num_classes, num_classes), np.int64)
     per_image = []
     ignored = total = 0
-    bar = _Progress(len(stems), progress)
+    bar = ProgressLine(len(stems), progress)
     for stem in stems:
         bar.update()
         pred_path = osp.join(pred_dir, stem + '.png')
@@ -197,7 +180,7 @@ def sweep_cam_dir(cam_dir: str,
     conf = np.zeros((len(thresholds), num_classes, num_classes), np.int64)
     if stems is None:
         stems = list_stems(cam_dir, '.npz')
-    bar = _Progress(len(stems), progress)
+    bar = ProgressLine(len(stems), progress)
     for stem in stems:
         bar.update()
         archive = load_cam_archive(osp.join(cam_dir, stem + '.npz'))
