@@ -124,3 +124,32 @@ def check_stage2_and_demo(cfg: Config, config: str, ckpt: str,
                    str(out_dir / 'demo'), '--device', 'cpu', **run_kwargs)
     assert 'the classifier predicts' in res.stdout
     assert (out_dir / 'demo' / 'synth_00008_panel.png').is_file()
+
+
+def make_user_project(root, files: dict):
+    """A user's project at ``root``: the repository's config folders linked
+    under ``root/configs`` (so ``_base_`` paths of a config written there
+    resolve as in a checkout) and ``files`` ({relative path: text})
+    written."""
+    import os
+    import pathlib
+    root = pathlib.Path(root)
+    os.makedirs(root / 'configs', exist_ok=True)
+    for name in os.listdir(osp.join(REPO, 'configs')):
+        os.symlink(osp.join(REPO, 'configs', name), root / 'configs' / name)
+    for path, text in files.items():
+        os.makedirs((root / path).parent, exist_ok=True)
+        (root / path).write_text(text)
+    return root
+
+
+def documented_config(page: str, heading: str, root) -> str:
+    """The first python block of ``page``'s section ``heading``, written
+    as the page gives it at the ``configs/...py`` path the section names,
+    in a :func:`make_user_project` at ``root``; its path."""
+    import re
+    text = open(page, encoding='utf-8').read()
+    section = text[text.index(heading):]
+    path = re.search(r'`(configs/my_\w+/[\w.-]+\.py)`', section).group(1)
+    block = re.search(r'```python\n(.*?)```', section, re.S).group(1)
+    return str(make_user_project(root, {path: block}) / path)

@@ -7,7 +7,8 @@ import re
 
 import pytest
 import torch
-from helpers import REPO, check_stage2_and_demo, tiny_train_cfg
+from helpers import (REPO, check_stage2_and_demo, make_user_project,
+                     tiny_train_cfg)
 
 GUIDE = osp.join(REPO, 'docs', 'add_hfpl_to_your_method.md')
 
@@ -37,12 +38,7 @@ def user_project(tmp_path, monkeypatch):
         'configs/my_method/hfpl-topk-cam_r18h-d8_1xb8-400i_synthvoc-'
         '128x128.py'
     }
-    root = tmp_path / 'project'
-    os.makedirs(root / 'configs' / 'my_method')
-    for name in os.listdir(osp.join(REPO, 'configs')):
-        os.symlink(osp.join(REPO, 'configs', name), root / 'configs' / name)
-    for path, text in files.items():
-        (root / path).write_text(text)
+    root = make_user_project(tmp_path / 'project', files)
     monkeypatch.syspath_prepend(str(root))
     return root
 

@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 import pytest
-from helpers import REPO, run_tool, tiny_train_cfg
+from helpers import REPO, documented_config, run_tool, tiny_train_cfg
 from PIL import Image
 
 GUIDE = osp.join(REPO, 'docs', 'your_own_dataset.md')
@@ -65,24 +65,10 @@ def shapes(tmp_path_factory):
     return render_shapes(str(tmp_path_factory.mktemp('data') / 'shapes'))
 
 
-def guide_config(project):
-    """The page's config, written where the page names it, in a user
-    project with the repo's configs beside it."""
-    text = open(GUIDE, encoding='utf-8').read()
-    section = text[text.index('## The configs to change'):]
-    path = re.search(r'`(configs/my_data/[\w.-]+\.py)`', section).group(1)
-    block = re.search(r'```python\n(.*?)```', section, re.S).group(1)
-    os.makedirs(project / 'configs' / 'my_data')
-    for name in os.listdir(osp.join(REPO, 'configs')):
-        os.symlink(osp.join(REPO, 'configs', name),
-                   project / 'configs' / name)
-    (project / path).write_text(block)
-    return str(project / path)
-
-
 def test_guide_config_through_the_stages(shapes, tmp_path):
     from mmengine.runner import Runner
-    config = guide_config(tmp_path / 'project')
+    config = documented_config(GUIDE, '## The configs to change',
+                               tmp_path / 'project')
     cfg = tiny_train_cfg(config, shapes, str(tmp_path / 'work'), max_iters=2)
     assert cfg.train_dataloader.dataset.type == 'WeakSegDataset'
     runner = Runner.from_cfg(cfg)

@@ -1,11 +1,9 @@
 """CAMVisualizationHook draws into the configured vis backends."""
 import glob
-import os
 import os.path as osp
-import re
 
 import numpy as np
-from helpers import REPO, tiny_train_cfg
+from helpers import REPO, documented_config, tiny_train_cfg
 from mmengine.config import Config
 from PIL import Image
 
@@ -13,25 +11,11 @@ from PIL import Image
 DOC = osp.join(REPO, 'docs', 'stage1_cams.md')
 
 
-def documented_config(root):
-    """The config of the docs' 'See CAMs during training', written as the
-    page gives it, at the path it names under ``root`` (a user project
-    with the repo's configs beside it)."""
-    text = open(DOC, encoding='utf-8').read()
-    section = text[text.index('## See CAMs during training'):]
-    path = re.search(r'`(configs/my_method/[\w.-]+\.py)`', section).group(1)
-    block = re.search(r'```python\n(.*?)```', section, re.S).group(1)
-    os.makedirs(root / 'configs' / 'my_method')
-    for name in os.listdir(osp.join(REPO, 'configs')):
-        os.symlink(osp.join(REPO, 'configs', name), root / 'configs' / name)
-    (root / path).write_text(block)
-    return str(root / path)
-
-
 def test_documented_route_draws_titled_panels(synthetic_voc, tmp_path):
     from mmengine.runner import Runner
     # the route that failed with "Duplicate key is not allowed among bases"
-    config = documented_config(tmp_path / 'project')
+    config = documented_config(DOC, '## See CAMs during training',
+                               tmp_path / 'project')
     cfg = Config.fromfile(config)
     assert cfg.custom_hooks[0]['type'] == 'CAMVisualizationHook'
     assert cfg.visualizer.vis_backends[0]['type'] == 'LocalVisBackend'
