@@ -311,9 +311,12 @@ class ConfigLayout:
 
 def load_config(config: Union[str, Config], work_dir: str, options: dict,
                 iters: Optional[int]) -> Config:
-    """``config`` with ``options`` and, when ``iters`` is given, the
-    iteration schedule of :func:`iter_schedule_options`, merged as
-    ``--cfg-options`` are.
+    """``config`` with, when ``iters`` is given, the iteration schedule
+    of :func:`iter_schedule_options`, and then ``options``, merged as
+    ``--cfg-options`` are: the options win where both set a key (as
+    ``tools/train.py --iters N --cfg-options ...``), e.g.
+    ``default_hooks.logger.interval=1`` logs every iteration of the
+    shortened schedule.
 
     Args:
         config (str | Config): Config file, or a config loaded to compute
@@ -329,10 +332,9 @@ def load_config(config: Union[str, Config], work_dir: str, options: dict,
     if isinstance(config, str):
         config = Config.fromfile(config)
     cfg = ensure_plugin_import(config)
-    opts = dict(options, work_dir=work_dir)
     if iters is not None:
-        opts.update(iter_schedule_options(cfg, iters))
-    return merge_cfg_options(cfg, opts)
+        merge_cfg_options(cfg, iter_schedule_options(cfg, iters))
+    return merge_cfg_options(cfg, dict(options, work_dir=work_dir))
 
 
 def schedule_length(cfg: Config) -> str:

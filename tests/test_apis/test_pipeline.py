@@ -295,6 +295,29 @@ def test_label_scores_from_an_evaluation():
         num_images=3)
 
 
+def test_stage_options_override_the_shortened_schedule(tmp_path):
+    """A stage's options win over the iteration schedule it is shortened
+    to (as tools/train.py's --cfg-options win over --iters): a logger
+    interval of 1 stays 1, the loop is the schedule's."""
+    from hfpl_mm.apis.stages import load_config
+    cfg = load_config(
+        osp.join(REPO, CFG['hfpl']), str(tmp_path), {
+            'default_hooks.logger.interval': 1,
+            'log_processor.window_size': 1,
+            'train_dataloader.sampler.type': 'DefaultSampler'
+        }, 7)
+    assert cfg.default_hooks.logger.interval == 1
+    assert cfg.default_hooks.logger.log_metric_by_epoch is False
+    assert cfg.log_processor.window_size == 1
+    assert cfg.log_processor.by_epoch is False
+    assert cfg.train_cfg.max_iters == 7
+    assert cfg.train_dataloader.sampler.type == 'DefaultSampler'
+    assert cfg.work_dir == str(tmp_path)
+    # without options, the schedule's interval: 400 iterations log every 50
+    cfg = load_config(osp.join(REPO, CFG['hfpl']), str(tmp_path), {}, 400)
+    assert cfg.default_hooks.logger.interval == 50
+
+
 STOP = {'at': None}
 
 
