@@ -3,13 +3,37 @@
 API (:mod:`hfpl_mm.apis.stages`): nothing here trains, infers or scores by
 itself. Each stage records its manifest in the cell's run folder, so a
 cell stopped half-way continues from its last finished stage."""
+import filecmp
+import os
 import os.path as osp
-from typing import Dict, Optional
+import shutil
+from typing import Dict, List, Optional, Tuple
 
 from .cells import (AFF_CFG, FIXED_THRESHOLD, SEG_CFG, THRESHOLD_OFFSETS,
                     VARIANT_CONFIGS, Cell, cell_path)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+def split_stems(root: str, split: str) -> List[str]:
+    """The image names of a VOC-layout split."""
+    path = osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt')
+    with open(path) as f:
+        return [line.strip() for line in f if line.strip()]
+
+
+def split_sizes(root: str) -> Tuple[int, int]:
+    """(train, val) image counts of a VOC-layout folder."""
+    return len(split_stems(root, 'train')), len(split_stems(root, 'val'))
+
+
+def same_files(root_a: str, root_b: str, stem: str) -> bool:
+    """Whether image and mask of ``stem`` are byte-identical in both."""
+    return all(
+        filecmp.cmp(osp.join(root_a, sub, stem + ext),
+                    osp.join(root_b, sub, stem + ext), shallow=False)
+        for sub, ext in (('JPEGImages', '.jpg'), ('SegmentationClass',
+                                                  '.png')))
 
 
 class CellComputer:
@@ -29,12 +53,37 @@ class CellComputer:
         return getattr(self, cell[3])(Cell(*cell))
 
     def data_root(self, preset: str, seed: int) -> str:
+        """The synthetic set of ``preset`` / ``seed``, rendered on first
+        use; a set rendered with another number of val images (an earlier
+        schedule) is rendered again with the same train images (the
+        generator draws them first), so finished stage-1 runs stay valid."""
         from hfpl_mm.datasets.synthetic import generate_synthetic_voc
         root = osp.join(self.work_dir, 'data', f'{preset}-seed{seed}')
-        if not osp.isdir(root):
-            generate_synthetic_voc(
-                root, self.s['num_train'], self.s['num_val'], seed=seed,
-                preset=preset)
+        if osp.isdir(root) and split_sizes(root) == (self.s['num_train'],
+                                                     self.s['num_val']):
+            return root
+        tmp = root + '.rendering'
+        shutil.rmtree(tmp, ignore_errors=True)
+        generate_synthetic_voc(tmp, self.s['num_train'], self.s['num_val'],
+                               seed=seed, preset=preset)
+        if osp.isdir(root):
+            changed = [
+                stem for stem in split_stems(root, 'train')
+                if not same_files(root, tmp, stem)
+            ]
+            if (split_stems(root, 'train') != split_stems(tmp, 'train')
+                    or changed):
+                shutil.rmtree(tmp)
+                raise RuntimeError(
+                    f'{root} has other train images than {preset} seed '
+                    f'{seed} renders now ({changed[:3]}): it was not made '
+                    'by this generator; use another --work-dir')
+            old = root + '.old'
+            os.rename(root, old)
+            os.rename(tmp, root)
+            shutil.rmtree(old)
+        else:
+            os.rename(tmp, root)
         return root
 
     def cell_dir(self, cell: Cell) -> str:

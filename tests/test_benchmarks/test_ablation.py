@@ -326,3 +326,36 @@ def test_the_script_runs_from_the_command_line():
                          text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
     assert '--baselines' in out.stdout and '--cfg-options' in out.stdout
+
+
+def test_data_rendered_again_for_another_val_size(tmp_path):
+    """A work dir rendered for another number of val images (an earlier
+    schedule) gets the new val split and keeps its train images byte for
+    byte; a folder with other train images is refused."""
+    from ablation_grid.compute import CellComputer, split_sizes
+    small = dict(num_train=6, num_val=2)
+    root = CellComputer(str(tmp_path), small).data_root('default', 3)
+    with open(osp.join(root, 'JPEGImages', 'synth_00000.jpg'), 'rb') as f:
+        first = f.read()
+    stamp = os.stat(osp.join(root, 'JPEGImages', 'synth_00000.jpg'))
+    assert split_sizes(root) == (6, 2)
+    # the same sizes: nothing rendered again
+    assert CellComputer(str(tmp_path), small).data_root('default', 3) == root
+    assert os.stat(osp.join(root, 'JPEGImages',
+                            'synth_00000.jpg')).st_ino == stamp.st_ino
+    bigger = dict(num_train=6, num_val=5)
+    assert CellComputer(str(tmp_path), bigger).data_root('default', 3) == root
+    assert split_sizes(root) == (6, 5)
+    with open(osp.join(root, 'JPEGImages', 'synth_00000.jpg'), 'rb') as f:
+        assert f.read() == first
+    assert sorted(os.listdir(osp.join(str(tmp_path), 'data'))) == [
+        'default-seed3'
+    ]
+    # another folder's train images are not replaced
+    with open(osp.join(root, 'SegmentationClass', 'synth_00001.png'),
+              'ab') as f:
+        f.write(b'\0')
+    with pytest.raises(RuntimeError, match='other train images'):
+        CellComputer(str(tmp_path), small).data_root('default', 3)
+    assert split_sizes(root) == (6, 5)
+    assert os.listdir(osp.join(str(tmp_path), 'data')) == ['default-seed3']
