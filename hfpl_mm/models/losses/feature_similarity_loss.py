@@ -34,7 +34,7 @@ picks between them (:func:`choose_impl`):
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
 """
 import math
-from typing import Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -90,6 +90,38 @@ def prediction_maps(cams: Tensor,
     mask = labels.to(cams.dtype)[:, :, None, None]
     fg = normalize_cams(cams, cam_norm, eps) * mask
     return torch.cat([1.0 - fg.amax(dim=1, keepdim=True), fg], dim=1)
+
+
+def cam_range_diagnostics(cams: Tensor, labels: Tensor,
+                          small: float = 0.01) -> Dict[str, Tensor]:
+    """The spread of ``relu(cam)`` (max - min) of the labelled maps, the
+    divisor of the binomial FSL's min-max normalisation.
+
+    FSL's gradient with respect to a map's CAM grows as one over that
+    range: a labelled class whose CAM is positive at a few pixels only, by
+    a small amount, gets a gradient hundreds of times the usual one. The
+    training log shows these values next to the per-term gradient norms.
+
+    Args:
+        cams (Tensor): CAM logits (N, C, H, W).
+        labels (Tensor): Multi-hot labels (N, C).
+        small (float): The range counted as small. Defaults to 0.01.
+
+    Returns:
+        dict: ``fsl_min_cam_range`` (the smallest range of a labelled map
+        with a positive pixel; 1 when none has one) and
+        ``fsl_small_range_maps`` (how many such maps have a range below
+        ``small``), detached.
+    """
+    with torch.no_grad():
+        flat = F.relu(cams.float()).flatten(-2)
+        rng = flat.amax(-1) - flat.amin(-1)
+        live = (labels > 0) & (flat.amax(-1) > 0)
+        ranges = rng[live]
+        return dict(
+            fsl_min_cam_range=(ranges.min() if ranges.numel() else
+                               rng.new_tensor(1.0)),
+            fsl_small_range_maps=(ranges < small).sum().float())
 
 
 #: Factor of the prediction distance relative to ``0.5 ||y_i - y_j||^2``:
@@ -532,13 +564,39 @@ class FeatureSimilarityLoss(nn.Module):
         self.chunk_mib = chunk_mib
         self.loss_weight = loss_weight
         self._loss_name = loss_name
+        #: Set by :meth:`start_diagnostics` (a segmentor logging its
+        #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
+        self.record_diagnostics = False
+        self._diagnostics: Dict[str, Tensor] = {}
 
     def forward(self, img: Tensor, cams: Tensor, labels: Tensor,
                 **kwargs) -> Tensor:
+        if self.record_diagnostics and self.posterior == 'binomial':
+            new = cam_range_diagnostics(cams, labels)
+            old = self._diagnostics
+            if old:  # another view of the same step
+                new = dict(
+                    fsl_min_cam_range=torch.minimum(
+                        old['fsl_min_cam_range'], new['fsl_min_cam_range']),
+                    fsl_small_range_maps=old['fsl_small_range_maps'] +
+                    new['fsl_small_range_maps'])
+            self._diagnostics = new
         return self.loss_weight * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
             self.chunk_mib)
+
+    def start_diagnostics(self) -> None:
+        """Record :func:`cam_range_diagnostics` of the binomial form over
+        the forward passes until :meth:`diagnostics` (every view of a
+        training step: the smallest range, the small maps summed)."""
+        self.record_diagnostics = True
+        self._diagnostics = {}
+
+    def diagnostics(self) -> Dict[str, Tensor]:
+        """What was recorded since :meth:`start_diagnostics` (empty for
+        the multinomial form)."""
+        return dict(self._diagnostics)
 
     @property
     def loss_name(self) -> str:

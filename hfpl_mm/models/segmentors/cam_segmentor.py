@@ -225,7 +225,11 @@ class CAMSegmentor(BaseSegmentor):
     def train_step(self, data, optim_wrapper) -> Dict[str, Tensor]:
         """mmengine's training step; with ``train_cfg.log_loss_grad_norms``
         also the gradient norm of every loss term on its own
-        (``gradnorm.<loss name>`` in the log), to tell which term spikes.
+        (``gradnorm.<loss name>`` in the log), to tell which term spikes,
+        and the diagnostics of every loss that records them
+        (``diag.<name>``: the binomial FSL's smallest labelled CAM range,
+        :func:`~hfpl_mm.models.losses.feature_similarity_loss.
+        cam_range_diagnostics`).
 
         The norms come from :func:`torch.autograd.grad` on the retained
         graph: nothing else changes (no ``.grad`` written, no extra forward,
@@ -234,11 +238,18 @@ class CAMSegmentor(BaseSegmentor):
         """
         if not self.train_cfg.get('log_loss_grad_norms', False):
             return super().train_step(data, optim_wrapper)
+        recorders = [m for m in self.modules()
+                     if hasattr(m, 'start_diagnostics')]
+        for m in recorders:
+            m.start_diagnostics()
         with optim_wrapper.optim_context(self):
             data = self.data_preprocessor(data, True)
             losses = self._run_forward(data, mode='loss')
         parsed_losses, log_vars = self.parse_losses(losses)
         log_vars.update(self.loss_grad_norms(losses))
+        for m in recorders:
+            log_vars.update(
+                (f'diag.{k}', v) for k, v in m.diagnostics().items())
         optim_wrapper.update_params(parsed_losses)
         return log_vars
 

@@ -305,3 +305,67 @@ def test_auto_gives_the_chosen_implementations_value():
     local = feature_similarity_loss(img, cams, labels, sigma=1.0,
                                     impl='local')
     assert auto.item() == local.item()
+
+
+def test_cam_range_diagnostics_of_the_labelled_maps():
+    from hfpl_mm.models.losses.feature_similarity_loss import \
+        cam_range_diagnostics
+    cams = torch.full((1, 4, 2, 2), -1.0)
+    cams[0, 0] = torch.tensor([[-1.0, 0.5], [0.2, -3.0]])  # range 0.5
+    cams[0, 2] = torch.tensor([[0.001, 0.0], [0.0, 0.0]])  # unlabelled
+    cams[0, 3] = torch.tensor([[0.004, 0.0], [-2.0, 0.0]])  # range 0.004
+    labels = torch.tensor([[1.0, 1.0, 0.0, 0.0]])  # class 1: all negative
+    d = cam_range_diagnostics(cams, labels)
+    assert float(d['fsl_min_cam_range']) == pytest.approx(0.5)
+    assert float(d['fsl_small_range_maps']) == 0
+    labels[0, 3] = 1
+    d = cam_range_diagnostics(cams, labels)
+    assert float(d['fsl_min_cam_range']) == pytest.approx(0.004)
+    assert float(d['fsl_small_range_maps']) == 1
+    # no labelled map with a positive pixel: nothing small
+    d = cam_range_diagnostics(cams, torch.tensor([[0.0, 1.0, 0.0, 0.0]]))
+    assert float(d['fsl_min_cam_range']) == 1
+    assert float(d['fsl_small_range_maps']) == 0
+
+
+def test_fsl_gradient_grows_as_one_over_the_cam_range():
+    """Why a labelled map that is barely positive makes FSL spike: the
+    min-max normalisation divides by its range, so shrinking the range
+    tenfold multiplies the gradient by about ten."""
+    torch.manual_seed(0)
+    img = torch.rand(1, 3, 12, 12)
+    labels = torch.zeros(1, 2)
+    labels[0, 0] = 1
+    blob = torch.rand(3, 3)
+    norms = []
+    for r in (1e-1, 1e-2, 1e-3):
+        cams = torch.full((1, 2, 12, 12), -1.0, dtype=torch.float64)
+        cams[0, 0, 4:7, 4:7] = blob * r
+        cams.requires_grad_(True)
+        loss = feature_similarity_loss(img.double(), cams, labels)
+        grad, = torch.autograd.grad(loss, cams)
+        norms.append(float(grad.norm()))
+    # the normalised map, hence the loss, is nearly the same for every r
+    # (eps = 1e-5 in the normalisation shifts it by a few % at r = 1e-3)
+    assert norms[1] / norms[0] == pytest.approx(10, rel=0.01)
+    assert norms[2] / norms[1] == pytest.approx(10, rel=0.1)
+
+
+def test_fsl_records_diagnostics_over_the_views_of_a_step():
+    fsl = MODELS.build(dict(type='FeatureSimilarityLoss'))
+    img = torch.rand(1, 3, 4, 4)
+    labels = torch.tensor([[1.0, 0.0]])
+    a = torch.full((1, 2, 4, 4), -1.0)
+    a[0, 0, 0, 0] = 0.3
+    b = torch.full((1, 2, 4, 4), -1.0)
+    b[0, 0, 1, 1] = 0.005
+    fsl(img, a, labels)
+    assert fsl.diagnostics() == {}  # off unless started
+    fsl.start_diagnostics()
+    fsl(img, a, labels)
+    fsl(img, b, labels)
+    d = fsl.diagnostics()
+    assert float(d['fsl_min_cam_range']) == pytest.approx(0.005)
+    assert float(d['fsl_small_range_maps']) == 1
+    fsl.start_diagnostics()
+    assert fsl.diagnostics() == {}

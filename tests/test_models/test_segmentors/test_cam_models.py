@@ -248,6 +248,10 @@ def test_loss_grad_norms_logged_without_changing_training(name='cam'):
     losses = {k for k in log1 if 'loss' in k and not k.startswith('grad')}
     losses.discard('loss')
     assert {f'gradnorm.{k}' for k in losses} <= set(log1)
+    # FSL's CAM-range diagnostics ride along
+    assert not any(k.startswith('diag.') for k in log0)
+    assert 0 < float(log1['diag.fsl_min_cam_range']) <= 1
+    assert float(log1['diag.fsl_small_range_maps']) >= 0
     # by hand: the FSL term's gradient norm from its own backward pass
     model = build(path)
     torch.manual_seed(0)
