@@ -67,17 +67,18 @@ class CellComputer:
         generate_synthetic_voc(tmp, self.s['num_train'], self.s['num_val'],
                                seed=seed, preset=preset)
         if osp.isdir(root):
-            changed = [
-                stem for stem in split_stems(root, 'train')
-                if not same_files(root, tmp, stem)
-            ]
-            if (split_stems(root, 'train') != split_stems(tmp, 'train')
-                    or changed):
+            have = split_stems(root, 'train')
+            changed = ([] if have != split_stems(tmp, 'train') else [
+                stem for stem in have if not same_files(root, tmp, stem)
+            ])
+            if have != split_stems(tmp, 'train') or changed:
                 shutil.rmtree(tmp)
                 raise RuntimeError(
                     f'{root} has other train images than {preset} seed '
-                    f'{seed} renders now ({changed[:3]}): it was not made '
-                    'by this generator; use another --work-dir')
+                    f'{seed} renders with these settings ({len(have)} '
+                    f'images; differing: {changed[:3] or "the list"}): its '
+                    'stage-1 runs trained on other data; use another '
+                    '--work-dir')
             old = root + '.old'
             os.rename(root, old)
             os.rename(tmp, root)

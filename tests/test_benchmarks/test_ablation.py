@@ -280,6 +280,10 @@ def test_addon_effect_and_the_spread():
     assert not report.addon_effect([50, 51, 52], [53, 55, 51])['beyond']
     # all the same way but smaller than the spread (sd 5)
     assert not report.addon_effect([45, 50, 55], [46, 51, 56])['beyond']
+    # beyond the seeds' spread (1.53) but not the same-seed spread
+    assert report.addon_effect([50, 51, 52], [53, 55, 54], 2.9)['beyond']
+    assert not report.addon_effect([50, 51, 52], [53, 55, 54],
+                                   3.1)['beyond']
 
 
 def test_summary_per_baseline(tmp_path):
@@ -358,4 +362,8 @@ def test_data_rendered_again_for_another_val_size(tmp_path):
     with pytest.raises(RuntimeError, match='other train images'):
         CellComputer(str(tmp_path), small).data_root('default', 3)
     assert split_sizes(root) == (6, 5)
+    # another train split size: other stage-1 data, refused as well
+    with pytest.raises(RuntimeError, match='6 images; differing: the list'):
+        CellComputer(str(tmp_path), dict(num_train=7,
+                                         num_val=5)).data_root('default', 3)
     assert os.listdir(osp.join(str(tmp_path), 'data')) == ['default-seed3']
