@@ -154,7 +154,7 @@ def write_ablation_report(results: Dict[Cell, Dict],
                 (g, k) for k in (('stage12', STAGE12_COLUMNS),
                                  ('full', FULL_COLUMNS)) for g in groups):
             rows = [v for v in base_variants
-                    if (preset, seeds[0], v, kind) in results]
+                    if any((preset, s, v, kind) in results for s in seeds)]
             if not rows:
                 continue
             title = 'stage 1 + 2' if kind == 'stage12' else \
@@ -184,7 +184,7 @@ def write_ablation_report(results: Dict[Cell, Dict],
             if kind == 'stage12':
                 from hfpl_mm.utils.cam_labels import BG_THRESHOLDS
                 edge = sorted({
-                    c[2] for c in results if c[0] == preset
+                    c[2] for c in results if c[0] == preset and c[2] in rows
                     and c[3] == 'stage12' and results[c]['best_threshold'] >=
                     BG_THRESHOLDS[-1]
                 }, key=VARIANTS.index)

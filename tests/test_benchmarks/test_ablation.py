@@ -267,6 +267,18 @@ def test_report_flags_a_best_threshold_at_the_sweeps_end(tmp_path):
                                         ablation.SETTINGS['quick'])
     assert ('Best threshold at the upper end of the reference\'s sweep '
             '(0.59) for hfpl-multinomial') in text
+    # with several baselines the note stays under its own baseline's table,
+    # and a variant whose seed 0 is missing still gets its rows
+    cells = ablation.plan_cells(['hard'], [0, 1], ['baseline', 'seam'], [])
+    res = {c: fake_result(c) for c in cells if c != ('hard', 0, 'seam',
+                                                     'stage12')}
+    res[('hard', 1, 'seam', 'stage12')]['best_threshold'] = 0.59
+    text = report.write_ablation_report(res, cells, str(tmp_path),
+                                        ablation.SETTINGS['quick'])
+    cam_part, seam_part = text.split('## hard preset, SEAM')
+    assert 'upper end' not in cam_part.split('## hard preset, vanilla')[1]
+    assert 'upper end of the reference\'s sweep (0.59) for seam' in seam_part
+    assert '| seam | 1 |' in seam_part
 
 
 def test_addon_effect_and_the_spread():
