@@ -22,7 +22,16 @@ STAGE12_COLUMNS = (('cam_miou_best', 'CAM mIoU (best t)'),
                    ('best_threshold', 'best t'),
                    ('cam_miou_fixed', f'CAM mIoU (t={FIXED_THRESHOLD})'),
                    ('contour_f', 'contour F'), ('contour_p', 'contour P'),
-                   ('contour_r', 'contour R'))
+                   ('contour_r', 'contour R'), ('bg_precision', 'bg P'),
+                   ('bg_recall', 'bg R'))
+
+
+def column_value(result: Dict, key: str) -> float:
+    """A table column of a cell's result; the background precision and
+    recall of a stage-1+2 cell are those of its pseudo-labels."""
+    if key not in result and key in result.get('labels', {}):
+        return result['labels'][key]
+    return result[key]
 FULL_COLUMNS = (('rw_miou', 'RW labels mIoU (train)'),
                 ('rw_contour_f', 'RW labels contour F'),
                 ('seg_miou', 'stage-3 mIoU (val, last)'),
@@ -165,7 +174,8 @@ def write_ablation_report(results: Dict[Cell, Dict],
                       '| variant | ' + ' | '.join(c[1] for c in columns) +
                       ' |', '|---' * (len(columns) + 1) + '|']
             for v in rows:
-                vals = [[results[(preset, s, v, kind)][k] for s in seeds
+                vals = [[column_value(results[(preset, s, v, kind)], k)
+                         for s in seeds
                          if (preset, s, v, kind) in results]
                         for k, _ in columns]
                 cells_text = ' | '.join(mean_std(x) for x in vals)
@@ -179,7 +189,8 @@ def write_ablation_report(results: Dict[Cell, Dict],
                     r = results.get((preset, s, v, kind))
                     if r:
                         lines.append(f'| {v} | {s} | ' + ' | '.join(
-                            f'{r[k]:.2f}' for k, _ in columns) + ' |')
+                            f'{column_value(r, k):.2f}'
+                            for k, _ in columns) + ' |')
             lines.append('')
             if kind == 'stage12':
                 from hfpl_mm.utils.cam_labels import BG_THRESHOLDS

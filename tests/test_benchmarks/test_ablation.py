@@ -186,6 +186,10 @@ def test_report_mean_and_std_over_seeds(tmp_path):
     assert 'Compute of the cells: 12 min.' in text
     assert 'upper end' not in text  # best t 0.3 lies inside the sweep
     assert '| hfpl | 2 | 57.00 |' in text
+    # the pseudo-labels' background precision and recall close each row
+    assert '| contour R | bg P | bg R |' in text
+    assert '| hfpl | 2 | 57.00 | 0.30 | 56.00 | 28.50 | 1.00 | 2.00 | 80.00 ' \
+        '| 70.00 |' in text
     for name in ('bars_default.png', 'stage3_curves_default.png',
                  'ablation.md'):
         assert (tmp_path / name).is_file()
