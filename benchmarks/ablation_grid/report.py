@@ -25,6 +25,12 @@ STAGE12_COLUMNS = (('cam_miou_best', 'CAM mIoU (best t)'),
                    ('contour_r', 'contour R'), ('bg_precision', 'bg P'),
                    ('bg_recall', 'bg R'))
 
+FULL_COLUMNS = (('rw_miou', 'RW labels mIoU (train)'),
+                ('rw_contour_f', 'RW labels contour F'),
+                ('seg_miou', 'stage-3 mIoU (val, last)'),
+                ('seg_miou_best', 'stage-3 mIoU (val, best)'),
+                ('seg_contour_f', 'stage-3 contour F (val)'))
+
 
 def column_value(result: Dict, key: str) -> float:
     """A table column of a cell's result; the background precision and
@@ -32,11 +38,6 @@ def column_value(result: Dict, key: str) -> float:
     if key not in result and key in result.get('labels', {}):
         return result['labels'][key]
     return result[key]
-FULL_COLUMNS = (('rw_miou', 'RW labels mIoU (train)'),
-                ('rw_contour_f', 'RW labels contour F'),
-                ('seg_miou', 'stage-3 mIoU (val, last)'),
-                ('seg_miou_best', 'stage-3 mIoU (val, best)'),
-                ('seg_contour_f', 'stage-3 contour F (val)'))
 
 
 #: How far one stage-1+2 cell's numbers move when only what a user does

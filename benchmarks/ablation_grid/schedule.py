@@ -109,6 +109,23 @@ def run_grid(cells: Sequence[Cell], work_dir: str,
     return results
 
 
+def exit_with_parent(parent: int,
+                     interval: float = 2.0,
+                     exit_fn: Callable[[int], None] = os._exit) -> None:
+    """Watch from a daemon thread, and end this worker once its parent
+    process ``parent`` is gone: a stopped ablation (Ctrl-C, ``kill``) does
+    not leave its workers computing the queued chains, unseen, on the
+    cores it was meant to free."""
+    import threading
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        exit_fn(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _run_chain(work_dir: str, settings: dict, chain: List[Cell],
                threads: int) -> Dict[Cell, Dict]:
     """One chain in a worker process (``--jobs``)."""
@@ -140,7 +157,9 @@ def run_parallel(cells: Sequence[Cell], work_dir: str, settings: dict,
     # the pool starts the chains in submission order, the next one when a
     # process becomes free: a chain's start is the time that happened
     started = {k: t0 for k in range(min(jobs, len(todo)))}
-    with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn')) as ex:
+    with ProcessPoolExecutor(jobs, mp_context=mp.get_context('spawn'),
+                             initializer=exit_with_parent,
+                             initargs=(os.getpid(), )) as ex:
         futures = {
             ex.submit(_run_chain, work_dir, settings, chain, threads): k
             for k, chain in enumerate(todo)

@@ -383,3 +383,20 @@ def test_data_rendered_again_for_another_val_size(tmp_path):
         CellComputer(str(tmp_path), dict(num_train=7,
                                          num_val=5)).data_root('default', 3)
     assert os.listdir(osp.join(str(tmp_path), 'data')) == ['default-seed3']
+
+
+def test_workers_end_with_their_parent():
+    """A pool worker's watchdog ends it once the ablation that started it
+    is gone (it is re-parented), and not before."""
+    import time
+    calls = []
+    schedule.exit_with_parent(os.getppid(), interval=0.05,
+                              exit_fn=calls.append)
+    time.sleep(0.1)
+    assert calls == []  # our parent is alive
+    schedule.exit_with_parent(-1, interval=0.01, exit_fn=calls.append)
+    for _ in range(100):
+        if calls:
+            break
+        time.sleep(0.01)
+    assert calls == [1]
