@@ -83,11 +83,11 @@ def bootstrap_spread(confusions: Sequence[np.ndarray],
     return rows
 
 
-def per_image_confusions(config: str, checkpoint: str, data_root: str,
-                         device: str) -> np.ndarray:
-    """Run ``checkpoint`` over the val split of ``data_root`` (the
-    config's test pipeline); one confusion matrix per image, in the
-    split's order."""
+def per_image_confusions(config: str, checkpoints: Sequence[str],
+                         data_root: str, device: str) -> List[np.ndarray]:
+    """Run every checkpoint over the val split of ``data_root`` (the
+    config's test pipeline, each batch loaded once for all of them); per
+    checkpoint one confusion matrix per image, in the split's order."""
     import torch
     from mmengine.config import Config
     from mmengine.runner import Runner
@@ -102,16 +102,17 @@ def per_image_confusions(config: str, checkpoint: str, data_root: str,
     loader_cfg.persistent_workers = False
     loader_cfg.batch_size = 16
     loader = Runner.build_dataloader(loader_cfg)
-    model = init_model(cfg, checkpoint, device=device)
+    models = [init_model(cfg, ckpt, device=device) for ckpt in checkpoints]
     num_classes = len(loader.dataset.metainfo['classes'])
-    out = []
+    out = [[] for _ in models]
     with torch.no_grad():
         for batch in loader:
-            for sample in model.test_step(batch):
-                pred = sample.pred_sem_seg.data[0].cpu().numpy()
-                gt = sample.gt_sem_seg.data[0].cpu().numpy()
-                out.append(confusion_matrix(pred, gt, num_classes))
-    return np.stack(out)
+            for model, confs in zip(models, out):
+                for sample in model.test_step(batch):
+                    pred = sample.pred_sem_seg.data[0].cpu().numpy()
+                    gt = sample.gt_sem_seg.data[0].cpu().numpy()
+                    confs.append(confusion_matrix(pred, gt, num_classes))
+    return [np.stack(confs) for confs in out]
 
 
 def main() -> int:
@@ -154,10 +155,8 @@ def main() -> int:
                 '--render N')
     device = args.device or ('cuda' if torch.cuda.is_available() else 'cpu')
     t0 = time.time()
-    confusions = [
-        per_image_confusions(args.config, ckpt, args.data_root, device)
-        for ckpt in args.checkpoints
-    ]
+    confusions = per_image_confusions(args.config, args.checkpoints,
+                                      args.data_root, device)
     num = len(confusions[0])
     print(f'{num} val images of {args.data_root}; {len(confusions)} '
           f'checkpoint(s) run in {time.time() - t0:.0f} s; {args.draws} '

@@ -16,10 +16,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 def split_stems(root: str, split: str) -> List[str]:
-    """The image names of a VOC-layout split."""
-    path = osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt')
-    with open(path) as f:
-        return [line.strip() for line in f if line.strip()]
+    """The image names of a VOC-layout split (the datasets' reader)."""
+    from hfpl_mm.datasets.voc_weak import read_split_file
+    return read_split_file(
+        osp.join(root, 'ImageSets', 'Segmentation', f'{split}.txt'))
 
 
 def split_sizes(root: str) -> Tuple[int, int]:
@@ -67,11 +67,12 @@ class CellComputer:
         generate_synthetic_voc(tmp, self.s['num_train'], self.s['num_val'],
                                seed=seed, preset=preset)
         if osp.isdir(root):
-            have = split_stems(root, 'train')
-            changed = ([] if have != split_stems(tmp, 'train') else [
+            have, rendered = split_stems(root, 'train'), split_stems(
+                tmp, 'train')
+            changed = ([] if have != rendered else [
                 stem for stem in have if not same_files(root, tmp, stem)
             ])
-            if have != split_stems(tmp, 'train') or changed:
+            if have != rendered or changed:
                 shutil.rmtree(tmp)
                 raise RuntimeError(
                     f'{root} has other train images than {preset} seed '

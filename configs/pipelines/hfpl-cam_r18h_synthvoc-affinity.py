@@ -1,7 +1,8 @@
 # The paper's whole recipe at the synthetic scale: the HFPL add-on's CAMs ->
 # AffinityNet labels (CRF) -> AffinityNet -> random walk -> DeepLab-v3+ on
 # the refined labels, on the bundled synthetic set (22 minutes on 2 CPU
-# cores shared with a test run; docs/results.md has its numbers). The reference's VOC / COCO recipes have the same shape:
+# cores shared with a test run; docs/results.md has its numbers). The
+# reference's VOC / COCO recipes have the same shape:
 # hfpl-seam_wr38_voc12aug.py, hfpl-seam_wr38_coco14.py.
 _base_ = ['./cam-vs-hfpl_r18h_synthvoc.py']
 
