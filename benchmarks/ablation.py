@@ -19,6 +19,11 @@ of the ``--baselines`` (vanilla CAM by default)
   scale, its add-on twin and its multinomial twin (the paper's
   binomial-vs-multinomial comparison on the paper's baseline),
 * ``puzzlecam``, ``puzzlecam-hfpl``: Puzzle-CAM and its add-on twin,
+* ``hfpl-pullonly``, ``hfpl-halfpush``, ``hfpl-smoothcolour``,
+  ``hfpl-warmup`` (``--baselines fsl-options``): the add-on with one of
+  FSL's options for colour edges that are not object contours
+  (``push_weight`` 0 and 0.5, ``colour_sigma`` 1, ``warmup`` 0.5), judged
+  against ``baseline`` and ``hfpl`` in a table of their own,
 
 a *stage-1+2 cell* trains the CAM network and evaluates its train-split
 CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
@@ -95,8 +100,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help='baselines whose variants the grid runs: cam '
                    '(baseline, isl, fsl, hfpl, hfpl-multinomial), seam (seam, '
                    'seam-hfpl, seam-hfpl-multinomial), puzzlecam (puzzlecam, '
-                   'puzzlecam-hfpl); the synthetic-scale configs of '
-                   'configs/synthetic/')
+                   'puzzlecam-hfpl), fsl-options (baseline, hfpl and the '
+                   'add-on with each of FSL\'s options for colour edges '
+                   'that are not object contours); the synthetic-scale '
+                   'configs of configs/synthetic/')
     p.add_argument('--variants', nargs='+', choices=VARIANTS,
                    help='stage-1+2 variants (default: every variant of '
                    '--baselines)')
@@ -151,9 +158,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     threshold_seeds = args.threshold_seeds
     if threshold_seeds is None:
         threshold_seeds = [] if args.quick else [0]
-    variants = args.variants or [
-        v for b in args.baselines for v in BASELINES[b]
-    ]
+    variants = args.variants or list(
+        dict.fromkeys(v for b in args.baselines for v in BASELINES[b]))
     cells = plan_cells(args.presets, args.seeds, variants,
                        [v for v in args.full_variants if v in variants],
                        threshold_seeds)

@@ -4,7 +4,10 @@ FSL: ``dense`` (all pairs, exact), ``local`` (window of radius 3 sigma),
 ``auto`` (the default: whichever of the two :func:`choose_impl` picks) and a
 straightforward ``cdist`` version, at 28x28, 56x56 and 112x112 CAMs, batch 8,
 20 foreground classes (21 prediction channels with background).
-ISL: sampling + loss against GAP + loss, same shapes.
+ISL: sampling + loss against GAP + loss, same shapes. FSL's named options
+for images whose colour edges mislead (``push_weight``, ``colour_sigma``,
+``warmup``) on the ``local`` path at 56x56, against plain ``local``: their
+time and operator calls must stay within 1.5x of it.
 
 Every measurement runs in a fresh subprocess. Time is the best of
 ``--repeats`` forward+backward calls (on CUDA after
@@ -31,6 +34,14 @@ import time
 
 SIZES = (28, 56, 112)
 BATCH, CLASSES = 8, 20
+#: FSL options measured on the local path: case name -> module options.
+OPTION_CASES = {
+    'local': {},
+    'push_weight=0.5': dict(push_weight=0.5),
+    'colour_sigma=1': dict(colour_sigma=1.0),
+    'warmup=0.5': dict(warmup=0.5),
+}
+OPTION_SIZE = 56
 
 
 def cdist_fsl(img, y, mu=2.5, sigma=5.0, eps=1e-5):
@@ -69,10 +80,26 @@ def run_case(kind, size, device, repeats):
     cams = torch.randn(BATCH, CLASSES, size, size, device=device)
     labels = (torch.rand(BATCH, CLASSES, device=device) > 0.8).float()
     labels[:, 0] = 1
+    if kind in OPTION_CASES:
+        from mmengine.logging import MessageHub
+        from mmseg.registry import MODELS
+
+        import hfpl_mm  # noqa: F401  (registers the loss)
+        hub = MessageHub.get_instance('bench_losses')
+        hub.update_info('iter', 10)  # inside a 0.5 warm-up of 100 iters
+        hub.update_info('max_iters', 100)
+        module = MODELS.build(
+            dict(type='FeatureSimilarityLoss', impl='local',
+                 **OPTION_CASES[kind]))
+
+        def fsl_module(x):
+            return module(img, x, labels)
 
     def step():
         x = cams.clone().requires_grad_(True)
-        if kind in ('local', 'dense', 'auto'):
+        if kind in OPTION_CASES and kind != 'local':
+            loss = fsl_module(x)
+        elif kind in ('local', 'dense', 'auto'):
             loss = feature_similarity_loss(img, x, labels, impl=kind)
         elif kind == 'cdist':
             loss = cdist_fsl(img, prediction_maps(x, labels))
@@ -180,6 +207,19 @@ def main():
             print(f'| {size}x{size} | {kind} | {r["time"] * 1e3:.1f} | '
                   f'{r["peak"] / 2**20:.1f} | {r["ops"]} | {r["value"]:.6f} | '
                   f'{speed} | {ratio} |')
+    print(f'\nFSL options on the local path, {OPTION_SIZE}x{OPTION_SIZE}')
+    print('| option | time (ms) | aten calls | time / local | '
+          'calls / local |')
+    print('|---|---|---|---|---|')
+    res = {k: measure(k, OPTION_SIZE) for k in OPTION_CASES}
+    base = res['local'][0]
+    for kind, (r, note) in res.items():
+        if r is None or base is None:
+            print(f'| {kind} | - | - | {note} | |')
+            continue
+        print(f'| {kind} | {r["time"] * 1e3:.1f} | {r["ops"]} | '
+              f'{r["time"] / base["time"]:.2f} | '
+              f'{r["ops"] / base["ops"]:.2f} |')
     print('\nISL overhead')
     print('| CAM | pooling | time (ms) | relative to GAP |')
     print('|---|---|---|---|')

@@ -35,6 +35,14 @@ VARIANT_CONFIGS = {
                   {}),
     'puzzlecam-hfpl':
     (SYNTH + 'hfpl-puzzlecam_r18h-d8_1xb8-400i_synthvoc-128x128.py', {}),
+    # the add-on with FSL's options for colour edges that are not object
+    # contours (FeatureSimilarityLoss: push_weight, colour_sigma, warmup)
+    'hfpl-pullonly': (TWIN_CFG, {'model.addon.loss_fsl.push_weight': 0.0}),
+    'hfpl-halfpush': (TWIN_CFG, {'model.addon.loss_fsl.push_weight': 0.5}),
+    'hfpl-smoothcolour': (TWIN_CFG, {
+        'model.addon.loss_fsl.colour_sigma': 1.0
+    }),
+    'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
 }
 #: Every variant, in report order.
 VARIANTS = tuple(VARIANT_CONFIGS)
@@ -43,7 +51,12 @@ BASELINES = {
     'cam': ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial'),
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
+    'fsl-options': ('baseline', 'hfpl', 'hfpl-pullonly', 'hfpl-halfpush',
+                    'hfpl-smoothcolour', 'hfpl-warmup'),
 }
+#: The FSL options' variants, each judged against the baseline and the
+#: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.
+FSL_OPTION_VARIANTS = BASELINES['fsl-options'][2:]
 #: (baseline, add-on) variant pairs the summary compares, with a name; the
 #: last is the paper's binomial-vs-multinomial comparison on SEAM.
 ADDON_PAIRS = (

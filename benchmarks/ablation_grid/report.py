@@ -6,8 +6,8 @@ from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 
-from .cells import (ADDON_PAIRS, BASELINES, FIXED_THRESHOLD, PRESETS,
-                    VARIANTS, Cell)
+from .cells import (ADDON_PAIRS, BASELINES, FIXED_THRESHOLD,
+                    FSL_OPTION_VARIANTS, PRESETS, VARIANTS, Cell)
 
 
 def mean_std(values: List[float]) -> str:
@@ -46,7 +46,16 @@ def column_value(result: Dict, key: str) -> float:
 #: measured so far (docs/results.md, "The same seed, twice").
 SAME_SEED_SPREAD = dict(cam_miou_best=2.0, contour_f=1.7)
 
-BASELINE_NAMES = dict(cam='vanilla CAM', seam='SEAM', puzzlecam='Puzzle-CAM')
+BASELINE_NAMES = {
+    'cam': 'vanilla CAM',
+    'seam': 'SEAM',
+    'puzzlecam': 'Puzzle-CAM',
+    'fsl-options': 'vanilla CAM with FSL\'s options'
+}
+
+#: The goal of an FSL option: on the default preset at least this share of
+#: the reference FSL's contour-F gain over the baseline.
+KEEP_CONTOUR_GAIN = 0.8
 
 
 def addon_effect(base: Sequence[float],
@@ -109,6 +118,69 @@ def summary_lines(results: Dict[Cell, Dict], presets: Sequence[str],
     ] + rows + ['']
 
 
+def fsl_option_verdict(results: Dict[Cell, Dict], variant: str,
+                       seeds: Sequence[int]) -> Optional[Dict]:
+    """Whether an FSL option meets its goal over the ``seeds`` that have
+    the baseline, ``hfpl`` and the option on both presets: on the hard
+    preset its CAM mIoU (best threshold) is not below the baseline's beyond
+    the spread (:func:`addon_effect`), and on the default preset it keeps
+    at least :data:`KEEP_CONTOUR_GAIN` of the reference FSL's contour-F
+    gain over the baseline (mean over the seeds). None without such seeds.
+    """
+    common = [
+        s for s in seeds if all((p, s, v, 'stage12') in results
+                                for p in PRESETS
+                                for v in ('baseline', 'hfpl', variant))
+    ]
+    if not common:
+        return None
+
+    def values(preset, v, key):
+        return [column_value(results[(preset, s, v, 'stage12')], key)
+                for s in common]
+
+    hard = addon_effect(values('hard', 'baseline', 'cam_miou_best'),
+                        values('hard', variant, 'cam_miou_best'),
+                        SAME_SEED_SPREAD['cam_miou_best'])
+    base_f = np.mean(values('default', 'baseline', 'contour_f'))
+    ref_gain = np.mean(values('default', 'hfpl', 'contour_f')) - base_f
+    gain = np.mean(values('default', variant, 'contour_f')) - base_f
+    share = gain / ref_gain if ref_gain > 0 else float('nan')
+    hurts = hard['beyond'] and hard['diff'] < 0
+    return dict(seeds=common, hard_diff=hard['diff'],
+                hard_beyond=hard['beyond'], contour_gain=float(gain),
+                reference_gain=float(ref_gain), share=float(share),
+                met=bool(not hurts and share >= KEEP_CONTOUR_GAIN))
+
+
+def fsl_option_lines(results: Dict[Cell, Dict],
+                     seeds: Sequence[int]) -> List[str]:
+    """The table of FSL's options against their goal
+    (:func:`fsl_option_verdict`), the reference FSL's row first."""
+    rows = []
+    for v in ('hfpl', ) + FSL_OPTION_VARIANTS:
+        r = fsl_option_verdict(results, v, seeds)
+        if r is None:
+            continue
+        spread = 'beyond' if r['hard_beyond'] else 'within'
+        rows.append(
+            f'| {v} | {" ".join(map(str, r["seeds"]))} | '
+            f'{r["hard_diff"]:+.2f} ({spread} the spread) | '
+            f'{r["contour_gain"]:+.2f} of {r["reference_gain"]:+.2f} '
+            f'({100 * r["share"]:.0f} %) | {"yes" if r["met"] else "no"} |')
+    if len(rows) < 2:
+        return []
+    return [
+        '## FSL\'s options against their goal', '',
+        'Hard preset: CAM mIoU (best t) minus the baseline\'s, over seeds '
+        '(the goal: not below it beyond the spread). Default preset: the '
+        'contour-F gain over the baseline against the reference FSL\'s '
+        f'(hfpl; the goal: at least {100 * KEEP_CONTOUR_GAIN:.0f} %).', '',
+        '| variant | seeds | hard: CAM mIoU vs baseline | default: contour-F '
+        'gain of the reference\'s | goal met |', '|---|---|---|---|---|'
+    ] + rows + ['']
+
+
 def save_figure(fig, path: str) -> str:
     """Write a matplotlib figure as PNG through a temporary file."""
     import matplotlib.pyplot as plt
@@ -156,6 +228,7 @@ def write_ablation_report(results: Dict[Cell, Dict],
             'finished; the same command continues the grid.', ''
         ]
     lines += summary_lines(results, presets, seeds)
+    lines += fsl_option_lines(results, seeds)
     groups = [(name, [v for v in variants if v in members])
               for name, members in BASELINES.items()]
     several = sum(1 for _, vs in groups if vs) > 1

@@ -319,6 +319,60 @@ def test_summary_per_baseline(tmp_path):
     assert '## hard preset: stage 1 + 2' in text  # one baseline: no name
 
 
+def test_fsl_options_judged_against_their_goal(tmp_path):
+    variants = ['baseline', 'hfpl', 'hfpl-pullonly', 'hfpl-halfpush']
+    cells = ablation.plan_cells(['default', 'hard'], [0, 1, 2], variants, [])
+    # hard CAM mIoU per seed, default contour F per seed
+    hard = {'baseline': [30, 31, 32], 'hfpl': [22, 23, 24],
+            'hfpl-pullonly': [29, 32, 31], 'hfpl-halfpush': [30, 31, 32]}
+    contour = {'baseline': [20, 21, 22], 'hfpl': [40, 41, 42],
+               'hfpl-pullonly': [37, 38, 39], 'hfpl-halfpush': [35, 36, 37]}
+    results = {}
+    for c in cells:
+        r = fake_result(c)
+        if c.preset == 'hard':
+            r['cam_miou_best'] = hard[c.variant][c.seed]
+        else:
+            r['contour_f'] = contour[c.variant][c.seed]
+        results[c] = r
+    # reference FSL: -8 on hard, every seed, beyond the spread: fails
+    ref = report.fsl_option_verdict(results, 'hfpl', [0, 1, 2])
+    assert ref['hard_diff'] == pytest.approx(-8.0) and ref['hard_beyond']
+    assert ref['share'] == pytest.approx(1.0) and not ref['met']
+    # pull-only: level on hard (-1, +1, -1), 17 of 20 contour-F points
+    pull = report.fsl_option_verdict(results, 'hfpl-pullonly', [0, 1, 2])
+    assert pull['hard_diff'] == pytest.approx(-1 / 3)
+    assert not pull['hard_beyond']
+    assert pull['share'] == pytest.approx(17 / 20) and pull['met']
+    # half push: level on hard, but 15 of 20 points is under 80 %
+    half = report.fsl_option_verdict(results, 'hfpl-halfpush', [0, 1, 2])
+    assert half['share'] == pytest.approx(0.75) and not half['met']
+    # a seed missing on one preset drops that seed
+    del results[('hard', 2, 'hfpl-halfpush', 'stage12')]
+    assert report.fsl_option_verdict(results, 'hfpl-halfpush',
+                                     [0, 1, 2])['seeds'] == [0, 1]
+    text = report.write_ablation_report(results, list(results),
+                                        str(tmp_path),
+                                        ablation.SETTINGS['quick'])
+    assert ('| hfpl-pullonly | 0 1 2 | -0.33 (within the spread) | '
+            '+17.00 of +20.00 (85 %) | yes |') in text
+    assert '| hfpl | 0 1 2 | -8.00 (beyond the spread) |' in text
+
+
+def test_fsl_option_variants_set_one_option_of_the_twin():
+    from mmengine.config import Config
+    for v in grid.FSL_OPTION_VARIANTS:
+        path, options = grid.VARIANT_CONFIGS[v]
+        assert path == grid.TWIN_CFG and len(options) == 1
+        cfg = Config.fromfile(osp.join(REPO, path))
+        cfg.merge_from_dict(options)
+        (key, value), = options.items()
+        fsl = cfg.model.addon.loss_fsl
+        assert fsl[key.rsplit('.', 1)[1]] == value
+        assert fsl.type == 'FeatureSimilarityLoss' and fsl.sigma == 1.5
+    assert list(grid.BASELINES['fsl-options'][:2]) == ['baseline', 'hfpl']
+
+
 def test_baselines_smoke_runs_end_to_end(tmp_path, monkeypatch):
     tiny = dict(ablation.SETTINGS['quick'], num_train=8, num_val=4, iters1=2)
     monkeypatch.setitem(ablation.SETTINGS, 'quick', tiny)
