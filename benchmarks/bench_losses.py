@@ -22,6 +22,7 @@ whose pair tensors alone would exceed ``--max-pair-gib`` are skipped and
 marked so.
 
     python benchmarks/bench_losses.py [--device cpu|cuda] [--repeats 3]
+        [--tables fsl options isl]
 """
 import argparse
 import json
@@ -155,6 +156,10 @@ def main():
     parser.add_argument('--device', default=None)
     parser.add_argument('--repeats', type=int, default=3)
     parser.add_argument('--max-pair-gib', type=float, default=6.0)
+    parser.add_argument('--tables', nargs='+',
+                        choices=('fsl', 'options', 'isl'),
+                        default=['fsl', 'options', 'isl'],
+                        help='the tables to measure and print')
     parser.add_argument('--case', help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.case:
@@ -188,6 +193,15 @@ def main():
                                        or ['?'])[-1][:60]
         return json.loads(out.stdout.strip().splitlines()[-1]), ''
 
+    if 'fsl' in args.tables:
+        fsl_table(measure)
+    if 'options' in args.tables:
+        options_table(measure)
+    if 'isl' in args.tables:
+        isl_table(measure)
+
+
+def fsl_table(measure):
     print('\nFSL')
     print('| CAM | impl | time (ms) | peak mem (MiB) | aten calls | loss | '
           'speed-up vs dense | mem ratio dense/local |')
@@ -207,6 +221,9 @@ def main():
             print(f'| {size}x{size} | {kind} | {r["time"] * 1e3:.1f} | '
                   f'{r["peak"] / 2**20:.1f} | {r["ops"]} | {r["value"]:.6f} | '
                   f'{speed} | {ratio} |')
+
+
+def options_table(measure):
     print(f'\nFSL options on the local path, {OPTION_SIZE}x{OPTION_SIZE}')
     print('| option | time (ms) | aten calls | time / local | '
           'calls / local |')
@@ -220,6 +237,9 @@ def main():
         print(f'| {kind} | {r["time"] * 1e3:.1f} | {r["ops"]} | '
               f'{r["time"] / base["time"]:.2f} | '
               f'{r["ops"] / base["ops"]:.2f} |')
+
+
+def isl_table(measure):
     print('\nISL overhead')
     print('| CAM | pooling | time (ms) | relative to GAP |')
     print('|---|---|---|---|')
