@@ -20,7 +20,8 @@ resolution and prints, per colour option of ``FeatureSimilarityLoss``
 Pixels labelled 255 take part in no pair. Nothing is trained: the numbers
 describe the data, not a model.
 
-    python benchmarks/fsl_colour_cue.py --data-root work_dirs/grid3/data/hard-seed0
+    python benchmarks/fsl_colour_cue.py \
+        --data-root work_dirs/ablation/data/hard-seed0
     python benchmarks/fsl_colour_cue.py --data-root data/VOCdevkit/VOC2012 \\
         --split train --num 200 --sigma 5 --colour-sigmas 0 1
 """
