@@ -19,11 +19,10 @@ of the ``--baselines`` (vanilla CAM by default)
   scale, its add-on twin and its multinomial twin (the paper's
   binomial-vs-multinomial comparison on the paper's baseline),
 * ``puzzlecam``, ``puzzlecam-hfpl``: Puzzle-CAM and its add-on twin,
-* ``hfpl-pullonly``, ``hfpl-halfpush``, ``hfpl-smoothcolour``,
-  ``hfpl-warmup`` (``--baselines fsl-options``): the add-on with one of
-  FSL's options for colour edges that are not object contours
-  (``push_weight`` 0 and 0.5, ``colour_sigma`` 1, ``warmup`` 0.5), judged
-  against ``baseline`` and ``hfpl`` in a table of their own,
+* ``hfpl-warmup`` (``--baselines fsl-options``): the add-on with FSL's
+  weight ramped up over the first half of training (``warmup=0.5``), for
+  colour edges that are not object contours, judged against ``baseline``
+  and ``hfpl`` in a table of its own,
 
 a *stage-1+2 cell* trains the CAM network and evaluates its train-split
 CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
@@ -100,10 +99,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help='baselines whose variants the grid runs: cam '
                    '(baseline, isl, fsl, hfpl, hfpl-multinomial), seam (seam, '
                    'seam-hfpl, seam-hfpl-multinomial), puzzlecam (puzzlecam, '
-                   'puzzlecam-hfpl), fsl-options (baseline, hfpl and the '
-                   'add-on with each of FSL\'s options for colour edges '
-                   'that are not object contours); the synthetic-scale '
-                   'configs of configs/synthetic/')
+                   'puzzlecam-hfpl), fsl-options (baseline, hfpl, '
+                   'hfpl-warmup: FSL\'s weight ramped up); the '
+                   'synthetic-scale configs of configs/synthetic/')
     p.add_argument('--variants', nargs='+', choices=VARIANTS,
                    help='stage-1+2 variants (default: every variant of '
                    '--baselines)')

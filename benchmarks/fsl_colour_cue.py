@@ -6,8 +6,7 @@ are similar (``t_ij < 0``) and pushes them apart across a colour edge
 ground-truth masks a pull is right when both pixels carry the same label
 and a push is right when the labels differ. This script sums the pair
 weights ``w_ij |t_ij|`` of each kind over a dataset's images at CAM
-resolution and prints, per colour option of ``FeatureSimilarityLoss``
-(``colour_sigma``):
+resolution and prints:
 
 * pull precision: right pulls / all pulls;
 * push precision: right pushes / all pushes (pairs across a label edge);
@@ -23,11 +22,11 @@ describe the data, not a model.
     python benchmarks/fsl_colour_cue.py \
         --data-root work_dirs/ablation/data/hard-seed0
     python benchmarks/fsl_colour_cue.py --data-root data/VOCdevkit/VOC2012 \\
-        --split train --num 200 --sigma 5 --colour-sigmas 0 1
+        --split train --num 200 --sigma 5
 """
 import argparse
 import os.path as osp
-from typing import Dict, Iterator, Sequence, Tuple
+from typing import Dict, Iterator, Tuple
 
 import numpy as np
 import torch
@@ -35,8 +34,7 @@ import torch.nn.functional as F
 from PIL import Image
 
 from hfpl_mm.models.losses.feature_similarity_loss import (colour_term,
-                                                           gaussian_weight,
-                                                           smooth_colour)
+                                                           gaussian_weight)
 
 KEYS = ('pull_right', 'pull_wrong', 'push_right', 'push_wrong', 'bg_push')
 
@@ -45,7 +43,6 @@ def cue_sums(img: torch.Tensor,
              seg: torch.Tensor,
              mu: float = 2.5,
              sigma: float = 5.0,
-             colour_sigma: float = 0.0,
              eps: float = 1e-5,
              ignore_index: int = 255) -> Dict[str, float]:
     """Summed pair weights ``w_ij |t_ij|`` of one image at CAM resolution,
@@ -56,15 +53,13 @@ def cue_sums(img: torch.Tensor,
         seg (Tensor): Labels (h, w); ``ignore_index`` takes part in no pair.
         mu (float): FSL's colour shift. Defaults to 2.5.
         sigma (float): FSL's spatial Gaussian in pixels. Defaults to 5.0.
-        colour_sigma (float): :func:`smooth_colour` before the colour
-            distances. Defaults to 0.0.
         eps (float): FSL's colour epsilon. Defaults to 1e-5.
         ignore_index (int): Defaults to 255.
 
     Returns:
         dict: The sums of :data:`KEYS`.
     """
-    img = smooth_colour(img[None].double(), colour_sigma)[0]
+    img = img.double()
     h, w = seg.shape
     x = img.flatten(1).T
     lab = seg.flatten()
@@ -127,24 +122,22 @@ def read_samples(data_root: str, split: str, num: int,
 
 
 def cue_table(data_root: str, split: str, num: int, stride: int, mu: float,
-              sigma: float, colour_sigmas: Sequence[float]) -> str:
-    samples = list(read_samples(data_root, split, num, stride))
-    lines = [
-        f'{data_root} ({split}, {len(samples)} images at 1/{stride}, mu '
-        f'{mu}, sigma {sigma} CAM pixels)', '',
-        '| colour_sigma | pull precision | push precision | push share | '
-        'right | background pushes |', '|---|---|---|---|---|---|'
-    ]
-    for cs in colour_sigmas:
-        sums = dict.fromkeys(KEYS, 0.0)
-        for img, seg in samples:
-            for k, v in cue_sums(img, seg, mu, sigma, cs).items():
-                sums[k] += v
-        r = cue_table_row(sums)
-        lines.append(f'| {cs:g} | {r["pull_precision"]:.3f} | '
-                     f'{r["push_precision"]:.3f} | {r["push_share"]:.3f} | '
-                     f'{r["right"]:.3f} | {r["bg_pushes"]:.3f} |')
-    return '\n'.join(lines)
+              sigma: float) -> str:
+    sums = dict.fromkeys(KEYS, 0.0)
+    count = 0
+    for img, seg in read_samples(data_root, split, num, stride):
+        for k, v in cue_sums(img, seg, mu, sigma).items():
+            sums[k] += v
+        count += 1
+    r = cue_table_row(sums)
+    return '\n'.join([
+        f'{data_root} ({split}, {count} images at 1/{stride}, mu {mu}, '
+        f'sigma {sigma} CAM pixels)', '',
+        '| pull precision | push precision | push share | right | '
+        'background pushes |', '|---|---|---|---|---|',
+        f'| {r["pull_precision"]:.3f} | {r["push_precision"]:.3f} | '
+        f'{r["push_share"]:.3f} | {r["right"]:.3f} | {r["bg_pushes"]:.3f} |'
+    ])
 
 
 def main(argv=None) -> None:
@@ -160,11 +153,9 @@ def main(argv=None) -> None:
     p.add_argument('--sigma', type=float, default=1.5,
                    help='FSL\'s sigma in CAM pixels (1.5: the synthetic '
                    'configs; 5: the reference\'s VOC recipe)')
-    p.add_argument('--colour-sigmas', type=float, nargs='+',
-                   default=[0.0, 0.5, 1.0])
     args = p.parse_args(argv)
     print(cue_table(args.data_root, args.split, args.num, args.stride,
-                    args.mu, args.sigma, args.colour_sigmas))
+                    args.mu, args.sigma))
 
 
 if __name__ == '__main__':

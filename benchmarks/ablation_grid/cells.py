@@ -35,13 +35,9 @@ VARIANT_CONFIGS = {
                   {}),
     'puzzlecam-hfpl':
     (SYNTH + 'hfpl-puzzlecam_r18h-d8_1xb8-400i_synthvoc-128x128.py', {}),
-    # the add-on with FSL's options for colour edges that are not object
-    # contours (FeatureSimilarityLoss: push_weight, colour_sigma, warmup)
-    'hfpl-pullonly': (TWIN_CFG, {'model.addon.loss_fsl.push_weight': 0.0}),
-    'hfpl-halfpush': (TWIN_CFG, {'model.addon.loss_fsl.push_weight': 0.5}),
-    'hfpl-smoothcolour': (TWIN_CFG, {
-        'model.addon.loss_fsl.colour_sigma': 1.0
-    }),
+    # the add-on with FSL's weight ramped up over the first half of
+    # training (FeatureSimilarityLoss(warmup=0.5)), for colour edges that
+    # are not object contours
     'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
 }
 #: Every variant, in report order.
@@ -51,8 +47,7 @@ BASELINES = {
     'cam': ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial'),
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
-    'fsl-options': ('baseline', 'hfpl', 'hfpl-pullonly', 'hfpl-halfpush',
-                    'hfpl-smoothcolour', 'hfpl-warmup'),
+    'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

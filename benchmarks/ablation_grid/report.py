@@ -121,16 +121,19 @@ def summary_lines(results: Dict[Cell, Dict], presets: Sequence[str],
 def fsl_option_verdict(results: Dict[Cell, Dict], variant: str,
                        seeds: Sequence[int]) -> Optional[Dict]:
     """Whether an FSL option meets its goal over the ``seeds`` that have
-    the baseline, ``hfpl`` and the option on both presets: on the hard
+    the baseline and the option on both presets and ``hfpl`` (the
+    reference FSL) on the default preset: on the hard
     preset its CAM mIoU (best threshold) is not below the baseline's beyond
     the spread (:func:`addon_effect`), and on the default preset it keeps
     at least :data:`KEEP_CONTOUR_GAIN` of the reference FSL's contour-F
-    gain over the baseline (mean over the seeds). None without such seeds.
+    gain over the baseline (mean over the seeds). Judged on two seeds or
+    more (one seed has no spread); None without such seeds.
     """
+    need = [(p, v) for p in PRESETS for v in ('baseline', variant)]
+    need.append(('default', 'hfpl'))
     common = [
-        s for s in seeds if all((p, s, v, 'stage12') in results
-                                for p in PRESETS
-                                for v in ('baseline', 'hfpl', variant))
+        s for s in seeds
+        if all((p, s, v, 'stage12') in results for p, v in need)
     ]
     if not common:
         return None
@@ -150,7 +153,8 @@ def fsl_option_verdict(results: Dict[Cell, Dict], variant: str,
     return dict(seeds=common, hard_diff=hard['diff'],
                 hard_beyond=hard['beyond'], contour_gain=float(gain),
                 reference_gain=float(ref_gain), share=float(share),
-                met=bool(not hurts and share >= KEEP_CONTOUR_GAIN))
+                met=bool(len(common) > 1 and not hurts
+                         and share >= KEEP_CONTOUR_GAIN))
 
 
 def fsl_option_lines(results: Dict[Cell, Dict],
@@ -162,12 +166,16 @@ def fsl_option_lines(results: Dict[Cell, Dict],
         r = fsl_option_verdict(results, v, seeds)
         if r is None:
             continue
-        spread = 'beyond' if r['hard_beyond'] else 'within'
+        one = len(r['seeds']) == 1
+        spread = 'one seed: no spread' if one else (
+            'beyond the spread' if r['hard_beyond'] else 'within the spread')
+        met = 'one seed: not judged' if one else (
+            'yes' if r['met'] else 'no')
         rows.append(
             f'| {v} | {" ".join(map(str, r["seeds"]))} | '
-            f'{r["hard_diff"]:+.2f} ({spread} the spread) | '
+            f'{r["hard_diff"]:+.2f} ({spread}) | '
             f'{r["contour_gain"]:+.2f} of {r["reference_gain"]:+.2f} '
-            f'({100 * r["share"]:.0f} %) | {"yes" if r["met"] else "no"} |')
+            f'({100 * r["share"]:.0f} %) | {met} |')
     if len(rows) < 2:
         return []
     return [

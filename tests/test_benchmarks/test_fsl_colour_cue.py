@@ -74,9 +74,9 @@ def test_cue_table_reads_a_voc_tree(tmp_path):
     Image.fromarray(img).save(root / 'JPEGImages' / 'a.jpg', quality=100)
     Image.fromarray(seg).save(root / 'SegmentationClass' / 'a.png')
     (root / 'ImageSets/Segmentation/train.txt').write_text('a\n')
-    text = cue.cue_table(str(root), 'train', 10, 4, MU, SIGMA, [0.0])
+    text = cue.cue_table(str(root), 'train', 10, 4, MU, SIGMA)
     # a black half and a white half, labelled so: every pair is right
-    assert '| 0 | 1.000 | 1.000 |' in text
+    assert '| 1.000 | 1.000 |' in text
     Image.fromarray(seg[:8]).save(root / 'SegmentationClass' / 'a.png')
     with pytest.raises(ValueError, match='a.png: mask'):
-        cue.cue_table(str(root), 'train', 10, 4, MU, SIGMA, [0.0])
+        cue.cue_table(str(root), 'train', 10, 4, MU, SIGMA)
