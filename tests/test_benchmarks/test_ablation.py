@@ -358,15 +358,22 @@ def test_fsl_options_judged_against_their_goal(tmp_path):
     text = report.write_ablation_report(results, list(results),
                                         str(tmp_path),
                                         ablation.SETTINGS['quick'])
-    assert ('| hfpl-warmup | 0 1 2 | -0.33 (within the spread) | '
+    assert ('| hfpl-warmup | 0 1 2 | -0.33 (within the spread) | 2 of 3 | '
             '+17.00 of +20.00 (85 %) | yes |') in text
-    assert '| hfpl | 0 1 2 | -8.00 (beyond the spread) |' in text
+    assert '| hfpl | 0 1 2 | -8.00 (beyond the spread) | 3 of 3 |' in text
     text = report.write_ablation_report(
         results, [c for c in results if c.seed == 0], str(tmp_path),
         ablation.SETTINGS['quick'])
-    assert ('| hfpl-warmup | 0 | -1.00 (one seed: no spread) | +17.00 of '
-            '+20.00 (85 %) | one seed: not judged |') in text
-    # the reference FSL is needed on the default preset only
+    assert ('| hfpl-warmup | 0 | -1.00 (one seed: no spread) | 1 of 1 | '
+            '+17.00 of +20.00 (85 %) | one seed: not judged |') in text
+    # the reference FSL is needed on the default preset only: without its
+    # hard cells the table has the option's row alone
+    no_hard_ref = {c: r for c, r in results.items()
+                   if not (c.variant == 'hfpl' and c.preset == 'hard')}
+    text = report.write_ablation_report(no_hard_ref, list(no_hard_ref),
+                                        str(tmp_path),
+                                        ablation.SETTINGS['quick'])
+    assert '| hfpl-warmup | 0 1 2 |' in text and '| hfpl | 0 1 2 |' not in text
     del results[('hard', 0, 'hfpl', 'stage12')]
     assert report.fsl_option_verdict(results, 'hfpl-warmup',
                                      [0, 1, 2])['seeds'] == [0, 1, 2]
