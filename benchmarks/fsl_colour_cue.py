@@ -12,14 +12,13 @@ resolution and prints:
 * push precision: right pushes / all pushes (pairs across a label edge);
 * push share: pushes / all pair weight;
 * right: the weight whose sign agrees with the masks;
-* background pushes: pushes inside the background / right pushes (in the
-  binomial form a background pixel sits at the floor of its maps, so a push
-  there can only raise one pixel's foreground).
+* background pushes: pushes between two background pixels / right
+  pushes.
 
 Pixels labelled 255 take part in no pair. Nothing is trained: the numbers
 describe the data, not a model.
 
-    python benchmarks/fsl_colour_cue.py \
+    python benchmarks/fsl_colour_cue.py \\
         --data-root work_dirs/ablation/data/hard-seed0
     python benchmarks/fsl_colour_cue.py --data-root data/VOCdevkit/VOC2012 \\
         --split train --num 200 --sigma 5
