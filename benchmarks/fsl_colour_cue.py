@@ -32,8 +32,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from hfpl_mm.models.losses.feature_similarity_loss import (colour_term,
-                                                           gaussian_weight)
+from hfpl_mm.models.losses.feature_similarity_loss import pair_kernel
 
 KEYS = ('pull_right', 'pull_wrong', 'push_right', 'push_wrong', 'bg_push')
 
@@ -58,16 +57,9 @@ def cue_sums(img: torch.Tensor,
     Returns:
         dict: The sums of :data:`KEYS`.
     """
-    img = img.double()
     h, w = seg.shape
-    x = img.flatten(1).T
     lab = seg.flatten()
-    dx = torch.cdist(x, x, p=1) / img.shape[0]
-    rows, cols = torch.meshgrid(torch.arange(h), torch.arange(w),
-                                indexing='ij')
-    pos = torch.stack([rows.flatten(), cols.flatten()], 1).double()
-    wt = gaussian_weight(torch.cdist(pos, pos).pow(2), sigma) * colour_term(
-        dx, mu, eps)
+    wt = pair_kernel(img[None].double(), mu, sigma, eps)[0]
     valid = lab != ignore_index
     keep = valid[:, None] & valid[None] & ~torch.eye(h * w, dtype=torch.bool)
     wt = torch.where(keep, wt, torch.zeros_like(wt))

@@ -39,11 +39,11 @@ from typing import Dict, Optional, Tuple
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
+from hfpl_mm.utils.schedule import ramped_weight
 from ..utils.cam_norm import CAM_NORMS, normalize_cams
 from ..utils.importance_sampling import POSTERIORS, background_channel
 
@@ -179,6 +179,25 @@ def _check_inputs(img: Tensor, y: Tensor) -> None:
                          f'{tuple(y.shape)}')
 
 
+def pair_kernel(img: Tensor,
+                mu: float = 2.5,
+                sigma: float = 5.0,
+                eps: float = 1e-5) -> Tensor:
+    """FSL's weight of every ordered pixel pair, ``w_ij * t_ij`` (the
+    spatial Gaussian times the colour term), (N, HW, HW) for an image
+    (N, C, H, W), in the image's dtype."""
+    h, w = img.shape[2:]
+    xf = img.flatten(2).transpose(1, 2)
+    dx = torch.cdist(xf, xf, p=1) / img.shape[1]
+    rows, cols = torch.meshgrid(
+        torch.arange(h, device=img.device, dtype=img.dtype),
+        torch.arange(w, device=img.device, dtype=img.dtype),
+        indexing='ij')
+    pos = torch.stack([rows.flatten(), cols.flatten()], dim=1)
+    dist_sq = torch.cdist(pos, pos).pow(2)
+    return gaussian_weight(dist_sq, sigma) * colour_term(dx, mu, eps)
+
+
 def fsl_dense(img: Tensor,
               y: Tensor,
               mu: float = 2.5,
@@ -199,15 +218,7 @@ def fsl_dense(img: Tensor,
     _check_inputs(img, y)
     n, _, h, w = y.shape
     with torch.no_grad():
-        xf = img.detach().to(y.dtype).flatten(2).transpose(1, 2)
-        dx = torch.cdist(xf, xf, p=1) / img.shape[1]
-        rows, cols = torch.meshgrid(
-            torch.arange(h, device=y.device, dtype=y.dtype),
-            torch.arange(w, device=y.device, dtype=y.dtype),
-            indexing='ij')
-        pos = torch.stack([rows.flatten(), cols.flatten()], dim=1)
-        dist_sq = torch.cdist(pos, pos).pow(2)
-        kernel = gaussian_weight(dist_sq, sigma) * colour_term(dx, mu, eps)
+        kernel = pair_kernel(img.detach().to(y.dtype), mu, sigma, eps)
     yf = y.flatten(2).transpose(1, 2)
     sq = yf.pow(2).sum(-1)
     dy = 0.5 * (sq[:, :, None] + sq[:, None, :]) - yf @ yf.transpose(1, 2)
@@ -607,14 +618,7 @@ class FeatureSimilarityLoss(nn.Module):
         """``loss_weight``, ramped up over the first ``warmup`` share of
         the training iterations (``iter`` and ``max_iters`` of the current
         message hub; the full weight where they are not set)."""
-        if self.warmup <= 0:
-            return self.loss_weight
-        hub = MessageHub.get_current_instance()
-        it, max_iters = hub.get_info('iter'), hub.get_info('max_iters')
-        if it is None or not max_iters:
-            return self.loss_weight
-        return self.loss_weight * min(1.0,
-                                      (it + 1) / (self.warmup * max_iters))
+        return ramped_weight(self.loss_weight, self.warmup)
 
     def start_diagnostics(self) -> None:
         """Record :func:`cam_range_diagnostics` of the binomial form over

@@ -1,11 +1,11 @@
 # Copyright (c) hfpl-mm contributors. All rights reserved.
 import torch
-from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 from mmseg.utils import SampleList
 from torch import Tensor
 
 from hfpl_mm.utils.labels import stack_cls_labels
+from hfpl_mm.utils.schedule import ramped_weight
 from ..utils.cam_contract import loss_modules
 from .cam_segmentor import CAMSegmentor
 
@@ -73,13 +73,7 @@ class PuzzleCAMSegmentor(CAMSegmentor):
         self.re_warmup = re_warmup
 
     def current_re_weight(self) -> float:
-        hub = MessageHub.get_current_instance()
-        it = hub.get_info('iter')
-        max_iters = hub.get_info('max_iters')
-        if it is None or not max_iters or self.re_warmup <= 0:
-            return self.re_weight
-        return self.re_weight * min(1.0, (it + 1) /
-                                    (self.re_warmup * max_iters))
+        return ramped_weight(self.re_weight, self.re_warmup)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         head = self.decode_head
