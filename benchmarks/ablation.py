@@ -19,10 +19,13 @@ of the ``--baselines`` (vanilla CAM by default)
   scale, its add-on twin and its multinomial twin (the paper's
   binomial-vs-multinomial comparison on the paper's baseline),
 * ``puzzlecam``, ``puzzlecam-hfpl``: Puzzle-CAM and its add-on twin,
-* ``hfpl-warmup`` (``--baselines fsl-options``): the add-on with FSL's
-  weight ramped up over the first half of training (``warmup=0.5``), for
-  colour edges that are not object contours, judged against ``baseline``
-  and ``hfpl`` in a table of its own,
+* ``hfpl-warmup``, ``hfpl-warmup-long``, ``hfpl-warmup-fgpairs``
+  (``--baselines fsl-options``): the add-on with FSL's options for colour
+  edges that are not object contours: its weight ramped up over the first
+  half of training (``warmup=0.5``) or the whole of it (``warmup=1.0``),
+  and the half ramp with pairs of two background pixels dropped
+  (``background_pair_weight=0``); judged against ``baseline`` and
+  ``hfpl`` in a table of their own,
 
 a *stage-1+2 cell* trains the CAM network and evaluates its train-split
 CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
@@ -100,7 +103,8 @@ def build_parser() -> argparse.ArgumentParser:
                    '(baseline, isl, fsl, hfpl, hfpl-multinomial), seam (seam, '
                    'seam-hfpl, seam-hfpl-multinomial), puzzlecam (puzzlecam, '
                    'puzzlecam-hfpl), fsl-options (baseline, hfpl, '
-                   'hfpl-warmup: FSL\'s weight ramped up); the '
+                   'hfpl-warmup, hfpl-warmup-long, hfpl-warmup-fgpairs: '
+                   'FSL\'s options); the '
                    'synthetic-scale configs of configs/synthetic/')
     p.add_argument('--variants', nargs='+', choices=VARIANTS,
                    help='stage-1+2 variants (default: every variant of '

@@ -39,6 +39,14 @@ VARIANT_CONFIGS = {
     # training (FeatureSimilarityLoss(warmup=0.5)), for colour edges that
     # are not object contours
     'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
+    # ... over the whole of training (warmup=1.0)
+    'hfpl-warmup-long': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 1.0}),
+    # ... and pairs of two background pixels dropped
+    # (FeatureSimilarityLoss(background_pair_weight=0))
+    'hfpl-warmup-fgpairs': (TWIN_CFG, {
+        'model.addon.loss_fsl.warmup': 0.5,
+        'model.addon.loss_fsl.background_pair_weight': 0.0
+    }),
 }
 #: Every variant, in report order.
 VARIANTS = tuple(VARIANT_CONFIGS)
@@ -47,7 +55,8 @@ BASELINES = {
     'cam': ('baseline', 'isl', 'fsl', 'hfpl', 'hfpl-multinomial'),
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
-    'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup'),
+    'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
+                    'hfpl-warmup-fgpairs'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

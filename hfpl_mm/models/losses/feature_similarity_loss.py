@@ -32,6 +32,16 @@ picks between them (:func:`choose_impl`):
   ``tail`` the Gaussian weight outside the window
   (:func:`gaussian_tail_mass`): since ``|t| <= 1`` and, for every pixel i,
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
+
+A variant of ours (``background_pair_weight`` beta < 1, not the paper's)
+scales the pairs by how much of them is background::
+
+    g_ij  = 1 - (1 - beta) * b_i * b_j      b = y_bg, detached
+
+so that pairs of two background pixels, where colour edges are clutter,
+texture or shading rather than object contours, weigh beta (0: dropped),
+and pairs with an object pixel keep their weight. See
+:class:`FeatureSimilarityLoss`.
 """
 import math
 from typing import Dict, Optional, Tuple
@@ -198,27 +208,50 @@ def pair_kernel(img: Tensor,
     return gaussian_weight(dist_sq, sigma) * colour_term(dx, mu, eps)
 
 
+def background_gate(y: Tensor, background_pair_weight: float) -> Tensor:
+    """The pair gate ``g_ij = 1 - (1 - beta) b_i b_j`` of every ordered
+    pair, (N, HW, HW), with ``b`` the detached background channel
+    ``y[:, 0]`` and beta ``background_pair_weight``."""
+    b = y.detach()[:, 0].flatten(1)
+    return 1.0 - (1.0 - background_pair_weight) * (b[:, :, None] *
+                                                     b[:, None, :])
+
+
+def _check_background_pair_weight(value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise ValueError('background_pair_weight must be in [0, 1], got '
+                         f'{value!r}')
+
+
 def fsl_dense(img: Tensor,
               y: Tensor,
               mu: float = 2.5,
               sigma: float = 5.0,
-              eps: float = 1e-5) -> Tensor:
+              eps: float = 1e-5,
+              background_pair_weight: float = 1.0) -> Tensor:
     """FSL over all ordered pixel pairs (exact).
 
     Args:
         img (Tensor): Image (N, 3, H, W) in [0, 1] at CAM resolution.
-        y (Tensor): Predictions (N, C, H, W), see :func:`prediction_maps`.
+        y (Tensor): Predictions (N, C, H, W), see :func:`prediction_maps`;
+            the first channel is the background.
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in pixels. Defaults to 5.0.
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
+        background_pair_weight (float): beta of the pair gate
+            (:func:`background_gate`); 1.0 (no gate) is the paper's.
+            Defaults to 1.0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
+    _check_background_pair_weight(background_pair_weight)
     n, _, h, w = y.shape
     with torch.no_grad():
         kernel = pair_kernel(img.detach().to(y.dtype), mu, sigma, eps)
+        if background_pair_weight != 1.0:
+            kernel = kernel * background_gate(y, background_pair_weight)
     yf = y.flatten(2).transpose(1, 2)
     sq = yf.pow(2).sum(-1)
     dy = 0.5 * (sq[:, :, None] + sq[:, None, :]) - yf @ yf.transpose(1, 2)
@@ -291,12 +324,24 @@ class _LocalFSL(torch.autograd.Function):
     ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
     O(N (C + 1) H W).
+
+    The background gate ``k_ij (1 - a b_i b_j)`` (``a = 1 - beta``, b the
+    detached background channel ``y[:, 0]``) is symmetric and needs the
+    same products of ``b y`` as well: ``s'_i = s_i - a b_i sum_j k_ij b_j``
+    (the background channel of z) and ``z'_i = z_i - a b_i sum_j k_ij b_j
+    y_j``, so the matrix product takes ``2 C + 1`` channels instead of
+    ``C + 1``.
     """
 
     @staticmethod
     def forward(ctx, y: Tensor, x: Tensor, radius: int, mu: float,
-                sigma: float, eps: float, chunk_rows: int) -> Tensor:
-        n, c, h, w = y.shape
+                sigma: float, eps: float, chunk_rows: int,
+                gate: float) -> Tensor:
+        n, c0, h, w = y.shape
+        b = y[:, :1] if gate else None
+        # the channels of the matrix product: y, ones (s) and, with the
+        # gate, b * y
+        c = 2 * c0 if gate else c0
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
         cols = 2 * rw + 1
@@ -310,9 +355,8 @@ class _LocalFSL(torch.autograd.Function):
         wpad, tp = nt * t, t + 2 * rw
         # predictions and a channel of ones, zero outside the image: the
         # ones give s, the zeros drop the pairs that leave the image
-        ya = F.pad(
-            torch.cat([y, y.new_ones(n, 1, h, w)], 1),
-            (rw, rw + wpad - w, rh, rh + extra))
+        parts = [y, y.new_ones(n, 1, h, w)] + ([b * y] if gate else [])
+        ya = F.pad(torch.cat(parts, 1), (rw, rw + wpad - w, rh, rh + extra))
         # (n, h, tile, c + 1, window row, tile column), split into chunks
         y_rows = ya.unfold(2, rows, 1).unfold(3, tp, t).permute(
             0, 2, 3, 1, 4, 5).split(r, 4)
@@ -368,7 +412,11 @@ class _LocalFSL(torch.autograd.Function):
             z.baddbmm_(y_mat, band_mat)
         z = z.view(n, h, nt, c + 1, t).permute(0, 3, 1, 2, 4).reshape(
             n, c + 1, h, wpad)[..., :w]
-        s, zy = z[:, c], z[:, :c]
+        s, zy = z[:, c0], z[:, :c0]
+        if gate:
+            ab = gate * b
+            s = s - ab[:, 0] * zy[:, 0]
+            zy = zy - ab * z[:, c0 + 1:]
         total = (s * y.square().sum(1)).sum() - (y * zy).sum()
         ctx.save_for_backward(y, s, zy)
         return -total / (n * h * w)
@@ -379,7 +427,7 @@ class _LocalFSL(torch.autograd.Function):
         y, s, zy = ctx.saved_tensors
         n, _, h, w = y.shape
         grad = (s[:, None] * y).sub_(zy).mul_(grad_out * (-2.0 / (n * h * w)))
-        return grad, None, None, None, None, None, None
+        return grad, None, None, None, None, None, None, None
 
 
 def fsl_local(img: Tensor,
@@ -388,7 +436,8 @@ def fsl_local(img: Tensor,
               sigma: float = 5.0,
               radius: Optional[int] = None,
               eps: float = 1e-5,
-              chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
+              chunk_mib: float = DEFAULT_CHUNK_MIB,
+              background_pair_weight: float = 1.0) -> Tensor:
     """FSL over pixel pairs within a square window of ``radius``.
 
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
@@ -407,17 +456,25 @@ def fsl_local(img: Tensor,
         chunk_mib (float): Working-set bound of one chunk of window rows
             (:func:`local_chunk_rows`); larger chunks mean fewer, larger
             operations. Defaults to 48.
+        background_pair_weight (float): beta of the pair gate
+            (:func:`background_gate`); 1.0 (no gate) is the paper's.
+            Defaults to 1.0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
+    _check_background_pair_weight(background_pair_weight)
     radius = default_radius(sigma) if radius is None else int(radius)
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
     x = img.detach().to(y.dtype)
-    rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size())
-    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows)
+    gate = 1.0 - background_pair_weight
+    n, c, h, w = y.shape
+    # the gate's matrix product has 2 C + 1 channels (see _LocalFSL)
+    shape = (n, 2 * c if gate else c, h, w)
+    rows = local_chunk_rows(shape, radius, chunk_mib, y.element_size())
+    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows, gate)
 
 
 def dense_bytes(shape, itemsize: int = 4) -> int:
@@ -466,7 +523,8 @@ def feature_similarity_loss(img: Tensor,
                             eps: float = 1e-5,
                             cam_norm: str = 'minmax',
                             dense_mib: float = DEFAULT_DENSE_MIB,
-                            chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
+                            chunk_mib: float = DEFAULT_CHUNK_MIB,
+                            background_pair_weight: float = 1.0) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -488,6 +546,8 @@ def feature_similarity_loss(img: Tensor,
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
         chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
+        background_pair_weight (float): beta of the pair gate
+            (:func:`background_gate`); 1.0 is the paper's. Defaults to 1.0.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
@@ -504,9 +564,10 @@ def feature_similarity_loss(img: Tensor,
         impl = choose_impl(y.shape, r, dense_mib, y.element_size())
         _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
-        loss = fsl_dense(img, y, mu, sigma, eps)
+        loss = fsl_dense(img, y, mu, sigma, eps, background_pair_weight)
     else:
-        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
+        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib,
+                         background_pair_weight)
     return DY_SCALE[posterior] * loss
 
 
@@ -554,6 +615,17 @@ class FeatureSimilarityLoss(nn.Module):
             hard preset (7.4 to 2.7 over three seeds; still below the
             baseline on every seed, docs/results.md). 0.0 (a constant
             weight) is the paper's. Defaults to 0.0.
+        background_pair_weight (float): beta, the weight of a pair of two
+            background pixels: each pair is scaled by ``1 - (1 - beta) b_i
+            b_j`` with ``b`` the background prediction (``1 - max`` of the
+            labelled maps; the softmax's background for the multinomial
+            form), detached. A variant of ours: where colour edges inside
+            the background (clutter, texture, shading) are pushed apart,
+            FSL turns background into foreground far from any object; the
+            gate keeps FSL on pairs that touch an object. The local
+            implementation's matrix product takes ``2 C + 1`` channels
+            instead of ``C + 1`` when beta < 1. 1.0 (no gate) is the
+            paper's. Defaults to 1.0.
     """
 
     def __init__(self,
@@ -568,7 +640,8 @@ class FeatureSimilarityLoss(nn.Module):
                  chunk_mib: float = DEFAULT_CHUNK_MIB,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl',
-                 warmup: float = 0.0) -> None:
+                 warmup: float = 0.0,
+                 background_pair_weight: float = 1.0) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -592,6 +665,8 @@ class FeatureSimilarityLoss(nn.Module):
         if not 0.0 <= warmup <= 1.0:
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
+        _check_background_pair_weight(background_pair_weight)
+        self.background_pair_weight = background_pair_weight
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -612,7 +687,7 @@ class FeatureSimilarityLoss(nn.Module):
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
-            self.chunk_mib)
+            self.chunk_mib, self.background_pair_weight)
 
     def current_weight(self) -> float:
         """``loss_weight``, ramped up over the first ``warmup`` share of

@@ -401,3 +401,100 @@ def test_warmup_ramps_the_weight_over_the_first_share_of_training():
 def test_warmup_outside_zero_to_one_is_refused(warmup):
     with pytest.raises(ValueError, match='warmup'):
         MODELS.build(dict(type='FeatureSimilarityLoss', warmup=warmup))
+
+
+# ------------------------------------- pairs of two background pixels gated
+def gated_loop_reference(img, y, beta, sigma=5.0, mu=2.5, eps=1e-5):
+    """The double loop of :func:`loop_reference` with every pair scaled by
+    ``1 - (1 - beta) * bg_i * bg_j`` (bg: the first channel of y)."""
+    img = img.double().numpy()
+    y = y.double().detach().numpy()
+    n, c, h, w = y.shape
+    total = 0.0
+    for b in range(n):
+        for i in range(h * w):
+            ri, ci = divmod(i, w)
+            for j in range(h * w):
+                rj, cj = divmod(j, w)
+                dx = np.abs(img[b, :, ri, ci] - img[b, :, rj, cj]).sum() / 3
+                t = math.tanh(mu + math.log((dx + eps) / (1 - dx + eps)))
+                dy = 0.5 * ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
+                d2 = (ri - rj)**2 + (ci - cj)**2
+                wgt = math.exp(-d2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+                gate = 1 - (1 - beta) * y[b, 0, ri, ci] * y[b, 0, rj, cj]
+                total += wgt * dy * t * gate
+    return -total / (n * h * w)
+
+
+def test_background_pair_weight_two_pixel_hand_value():
+    # a black and a white pixel; predictions [bg, fg] = [0.9, 0.1] and
+    # [0.4, 0.6]: dy = 0.5 (0.5^2 + 0.5^2) = 0.25, gate 1 - (1 - beta) 0.36
+    img = torch.tensor([[[[0., 1.]]] * 3], dtype=torch.float64).view(
+        1, 3, 1, 2)
+    y = torch.tensor([[[[0.9, 0.4]], [[0.1, 0.6]]]], dtype=torch.float64)
+    eps, mu, sigma = 1e-5, 2.5, 5.0
+    t = math.tanh(mu + math.log((1 + eps) / eps))
+    wgt = math.exp(-1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+    for beta in (1.0, 0.5, 0.0):
+        expected = -(2 * wgt * 0.25 * t * (1 - (1 - beta) * 0.36)) / 2
+        for fn in (fsl_dense, fsl_local):
+            got = fn(img, y, background_pair_weight=beta).item()
+            assert got == pytest.approx(expected, rel=1e-9)
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+@pytest.mark.parametrize('beta', [0.0, 0.3])
+def test_background_pair_weight_matches_gated_pair_loop(posterior, beta):
+    img, cams, labels = make_inputs(n=2, c=3, h=5, w=6, seed=4,
+                                    posterior=posterior)
+    y = prediction_maps(cams, labels, posterior).double()
+    ref = gated_loop_reference(img, y, beta, sigma=2.0)
+    assert fsl_dense(img, y, sigma=2.0, background_pair_weight=beta).item(
+    ) == pytest.approx(ref, rel=1e-9)
+    # the local path, in one chunk and in chunks of one window row
+    for chunk_mib in (48.0, 1e-4):
+        got = fsl_local(img, y, sigma=2.0, radius=6, chunk_mib=chunk_mib,
+                        background_pair_weight=beta).item()
+        assert got == pytest.approx(ref, rel=1e-9)
+    # the gate only removes weight: beta = 1 is the paper's loss
+    assert fsl_local(img, y, sigma=2.0, background_pair_weight=1.0).item(
+    ) == pytest.approx(loop_reference(img, y, sigma=2.0), rel=1e-9)
+
+
+def test_background_pair_weight_gradient_treats_the_gate_as_constant():
+    img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=11)
+    y = prediction_maps(cams, labels).double()
+    gate = 1 - y[:, 0].flatten(1)[:, :, None] * y[:, 0].flatten(1)[:, None]
+    # the same loss with the gate written into the pair weights by hand
+    from hfpl_mm.models.losses.feature_similarity_loss import pair_kernel
+    kernel = pair_kernel(img, sigma=2.0) * gate
+    grads = []
+    for impl in ('explicit', 'dense', 'local'):
+        x = y.clone().requires_grad_(True)
+        if impl == 'explicit':
+            yf = x.flatten(2).transpose(1, 2)
+            dy = 0.5 * torch.cdist(yf, yf).pow(2)
+            loss = -(kernel * dy).sum() / (2 * 6 * 7)
+        elif impl == 'dense':
+            loss = fsl_dense(img, x, sigma=2.0, background_pair_weight=0.0)
+        else:
+            loss = fsl_local(img, x, sigma=2.0, radius=6,
+                             background_pair_weight=0.0)
+        loss.backward()
+        grads.append(x.grad)
+    torch.testing.assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-12)
+    torch.testing.assert_close(grads[2], grads[0], rtol=1e-9, atol=1e-12)
+
+
+def test_background_pair_weight_through_the_registered_module():
+    img, cams, labels = make_inputs(n=1, c=2, h=4, w=4, seed=2)
+    gated = MODELS.build(
+        dict(type='FeatureSimilarityLoss', background_pair_weight=0.0))
+    y = prediction_maps(cams, labels).double()
+    assert gated(img, cams, labels).item() == pytest.approx(
+        gated_loop_reference(img, y, 0.0), rel=1e-9)
+    with pytest.raises(ValueError, match='background_pair_weight'):
+        MODELS.build(
+            dict(type='FeatureSimilarityLoss', background_pair_weight=1.5))
+    with pytest.raises(ValueError, match='background_pair_weight'):
+        fsl_local(img, y, background_pair_weight=-0.1)
