@@ -41,11 +41,18 @@ VARIANT_CONFIGS = {
     'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
     # ... over the whole of training (warmup=1.0)
     'hfpl-warmup-long': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 1.0}),
-    # ... and pairs of two background pixels dropped
-    # (FeatureSimilarityLoss(background_pair_weight=0))
-    'hfpl-warmup-fgpairs': (TWIN_CFG, {
+    # ... and pairs weighed by the CAMs' change within a pixel of them
+    # (FeatureSimilarityLoss(transition_radius=1), 16x16 CAMs)
+    'hfpl-warmup-transition': (TWIN_CFG, {
         'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.background_pair_weight': 0.0
+        'model.addon.loss_fsl.transition_radius': 1
+    }),
+    # FSL's gradient clipped to lowering the foreground
+    # (FeatureSimilarityLoss(lower_only=True)), without and with the ramp
+    'hfpl-lower': (TWIN_CFG, {'model.addon.loss_fsl.lower_only': True}),
+    'hfpl-warmup-lower': (TWIN_CFG, {
+        'model.addon.loss_fsl.warmup': 0.5,
+        'model.addon.loss_fsl.lower_only': True
     }),
 }
 #: Every variant, in report order.
@@ -56,7 +63,8 @@ BASELINES = {
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
     'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
-                    'hfpl-warmup-fgpairs'),
+                    'hfpl-warmup-transition', 'hfpl-lower',
+                    'hfpl-warmup-lower'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

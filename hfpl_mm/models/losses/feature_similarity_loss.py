@@ -33,15 +33,24 @@ picks between them (:func:`choose_impl`):
   (:func:`gaussian_tail_mass`): since ``|t| <= 1`` and, for every pixel i,
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
 
-A variant of ours (``background_pair_weight`` beta < 1, not the paper's)
-scales the pairs by how much of them is background::
+A variant of ours (``transition_radius`` R > 0, not the paper's) weighs
+each pair by how much the predictions already change around both pixels::
 
-    g_ij  = 1 - (1 - beta) * b_i * b_j      b = y_bg, detached
+    e_i   = max_c (max - min of y_c over the (2R + 1)^2 window at i)
+    L     = -sum_{i, j} e_i e_j w_ij dy_ij t_ij / (N H W)   (e detached)
 
-so that pairs of two background pixels, where colour edges are clutter,
-texture or shading rather than object contours, weigh beta (0: dropped),
-and pairs with an object pixel keep their weight. See
-:class:`FeatureSimilarityLoss`.
+so that FSL sharpens the CAMs' transitions but does not split a region the
+CAMs see as uniform along its colour edges (which, where colour edges are
+not contours, turns whole background regions into confident foreground).
+Another (``lower_only=True``) keeps the loss and clips its gradient with
+respect to y so that FSL only ever lowers the foreground maps and raises
+the background channel::
+
+    dL/dy_fg <- max(dL/dy_fg, 0),   dL/dy_bg <- min(dL/dy_bg, 0)
+
+(a descent step then moves y_fg down and y_bg up, never the reverse):
+FSL can carve the CAMs back to colour contours but cannot turn a region
+into foreground. See :class:`FeatureSimilarityLoss`.
 """
 import math
 from typing import Dict, Optional, Tuple
@@ -208,19 +217,47 @@ def pair_kernel(img: Tensor,
     return gaussian_weight(dist_sq, sigma) * colour_term(dx, mu, eps)
 
 
-def background_gate(y: Tensor, background_pair_weight: float) -> Tensor:
-    """The pair gate ``g_ij = 1 - (1 - beta) b_i b_j`` of every ordered
-    pair, (N, HW, HW), with ``b`` the detached background channel
-    ``y[:, 0]`` and beta ``background_pair_weight``."""
-    b = y.detach()[:, 0].flatten(1)
-    return 1.0 - (1.0 - background_pair_weight) * (b[:, :, None] *
-                                                     b[:, None, :])
+def transition_gate(y: Tensor, radius: int) -> Tensor:
+    """The per-pixel factor ``e`` of the transition gate, (N, 1, H, W),
+    detached: the largest change of a prediction channel within the
+    ``(2 radius + 1)^2`` window around each pixel (max - min over the
+    window's pixels inside the image; in [0, 1] for predictions in [0, 1]).
+    """
+    y = y.detach()
+    k = 2 * radius + 1
+    hi = F.max_pool2d(y, k, stride=1, padding=radius)
+    lo = -F.max_pool2d(-y, k, stride=1, padding=radius)
+    return (hi - lo).amax(1, keepdim=True)
 
 
-def _check_background_pair_weight(value: float) -> None:
-    if not 0.0 <= value <= 1.0:
-        raise ValueError('background_pair_weight must be in [0, 1], got '
+class _LowerOnly(torch.autograd.Function):
+    """Identity whose backward keeps, per element, only the gradient that
+    lowers the foreground channels (``y[:, 1:]``: positive) and raises the
+    background channel (``y[:, 0]``: negative)."""
+
+    @staticmethod
+    def forward(ctx, y: Tensor) -> Tensor:
+        return y.view_as(y)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad: Tensor) -> Tensor:
+        out = grad.clamp(min=0)
+        out[:, 0] = grad[:, 0].clamp(max=0)
+        return out
+
+
+def lower_only_gradient(y: Tensor) -> Tensor:
+    """``y`` unchanged, with the gradient that flows back through it
+    clipped as :class:`_LowerOnly` does (FSL's ``lower_only``)."""
+    return _LowerOnly.apply(y)
+
+
+def _check_transition_radius(value: int) -> int:
+    if isinstance(value, bool) or int(value) != value or value < 0:
+        raise ValueError('transition_radius must be an integer >= 0, got '
                          f'{value!r}')
+    return int(value)
 
 
 def fsl_dense(img: Tensor,
@@ -228,7 +265,7 @@ def fsl_dense(img: Tensor,
               mu: float = 2.5,
               sigma: float = 5.0,
               eps: float = 1e-5,
-              background_pair_weight: float = 1.0) -> Tensor:
+              transition_radius: int = 0) -> Tensor:
     """FSL over all ordered pixel pairs (exact).
 
     Args:
@@ -238,20 +275,21 @@ def fsl_dense(img: Tensor,
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in pixels. Defaults to 5.0.
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
-        background_pair_weight (float): beta of the pair gate
-            (:func:`background_gate`); 1.0 (no gate) is the paper's.
-            Defaults to 1.0.
+        transition_radius (int): R of the transition gate (pairs weighed
+            by ``e_i e_j``, :func:`transition_gate`); 0 (no gate) is the
+            paper's. Defaults to 0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
-    _check_background_pair_weight(background_pair_weight)
+    transition_radius = _check_transition_radius(transition_radius)
     n, _, h, w = y.shape
     with torch.no_grad():
         kernel = pair_kernel(img.detach().to(y.dtype), mu, sigma, eps)
-        if background_pair_weight != 1.0:
-            kernel = kernel * background_gate(y, background_pair_weight)
+        if transition_radius:
+            e = transition_gate(y, transition_radius).flatten(1)
+            kernel = kernel * (e[:, :, None] * e[:, None, :])
     yf = y.flatten(2).transpose(1, 2)
     sq = yf.pow(2).sum(-1)
     dy = 0.5 * (sq[:, :, None] + sq[:, None, :]) - yf @ yf.transpose(1, 2)
@@ -325,23 +363,17 @@ class _LocalFSL(torch.autograd.Function):
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
     O(N (C + 1) H W).
 
-    The background gate ``k_ij (1 - a b_i b_j)`` (``a = 1 - beta``, b the
-    detached background channel ``y[:, 0]``) is symmetric and needs the
-    same products of ``b y`` as well: ``s'_i = s_i - a b_i sum_j k_ij b_j``
-    (the background channel of z) and ``z'_i = z_i - a b_i sum_j k_ij b_j
-    y_j``, so the matrix product takes ``2 C + 1`` channels instead of
-    ``C + 1``.
+    The transition gate ``k_ij e_i e_j`` (``gate``: e, (N, 1, H, W),
+    detached) is symmetric and separable: the matrix product takes
+    ``e y`` and ``e`` in place of y and the channel of ones, and
+    ``s'_i = e_i sum_j k_ij e_j``, ``z'_i = e_i sum_j k_ij e_j y_j``.
     """
 
     @staticmethod
     def forward(ctx, y: Tensor, x: Tensor, radius: int, mu: float,
                 sigma: float, eps: float, chunk_rows: int,
-                gate: float) -> Tensor:
-        n, c0, h, w = y.shape
-        b = y[:, :1] if gate else None
-        # the channels of the matrix product: y, ones (s) and, with the
-        # gate, b * y
-        c = 2 * c0 if gate else c0
+                gate: Optional[Tensor]) -> Tensor:
+        n, c, h, w = y.shape
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
         cols = 2 * rw + 1
@@ -355,7 +387,8 @@ class _LocalFSL(torch.autograd.Function):
         wpad, tp = nt * t, t + 2 * rw
         # predictions and a channel of ones, zero outside the image: the
         # ones give s, the zeros drop the pairs that leave the image
-        parts = [y, y.new_ones(n, 1, h, w)] + ([b * y] if gate else [])
+        parts = [y, y.new_ones(n, 1, h, w)] if gate is None else [gate * y,
+                                                                  gate]
         ya = F.pad(torch.cat(parts, 1), (rw, rw + wpad - w, rh, rh + extra))
         # (n, h, tile, c + 1, window row, tile column), split into chunks
         y_rows = ya.unfold(2, rows, 1).unfold(3, tp, t).permute(
@@ -412,11 +445,9 @@ class _LocalFSL(torch.autograd.Function):
             z.baddbmm_(y_mat, band_mat)
         z = z.view(n, h, nt, c + 1, t).permute(0, 3, 1, 2, 4).reshape(
             n, c + 1, h, wpad)[..., :w]
-        s, zy = z[:, c0], z[:, :c0]
-        if gate:
-            ab = gate * b
-            s = s - ab[:, 0] * zy[:, 0]
-            zy = zy - ab * z[:, c0 + 1:]
+        s, zy = z[:, c], z[:, :c]
+        if gate is not None:
+            s, zy = gate[:, 0] * s, gate * zy
         total = (s * y.square().sum(1)).sum() - (y * zy).sum()
         ctx.save_for_backward(y, s, zy)
         return -total / (n * h * w)
@@ -437,7 +468,7 @@ def fsl_local(img: Tensor,
               radius: Optional[int] = None,
               eps: float = 1e-5,
               chunk_mib: float = DEFAULT_CHUNK_MIB,
-              background_pair_weight: float = 1.0) -> Tensor:
+              transition_radius: int = 0) -> Tensor:
     """FSL over pixel pairs within a square window of ``radius``.
 
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
@@ -456,24 +487,22 @@ def fsl_local(img: Tensor,
         chunk_mib (float): Working-set bound of one chunk of window rows
             (:func:`local_chunk_rows`); larger chunks mean fewer, larger
             operations. Defaults to 48.
-        background_pair_weight (float): beta of the pair gate
-            (:func:`background_gate`); 1.0 (no gate) is the paper's.
-            Defaults to 1.0.
+        transition_radius (int): R of the transition gate
+            (:func:`transition_gate`); 0 (no gate) is the paper's.
+            Defaults to 0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
-    _check_background_pair_weight(background_pair_weight)
+    transition_radius = _check_transition_radius(transition_radius)
     radius = default_radius(sigma) if radius is None else int(radius)
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
     x = img.detach().to(y.dtype)
-    gate = 1.0 - background_pair_weight
-    n, c, h, w = y.shape
-    # the gate's matrix product has 2 C + 1 channels (see _LocalFSL)
-    shape = (n, 2 * c if gate else c, h, w)
-    rows = local_chunk_rows(shape, radius, chunk_mib, y.element_size())
+    gate = (transition_gate(y, transition_radius)
+            if transition_radius else None)
+    rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size())
     return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows, gate)
 
 
@@ -524,7 +553,8 @@ def feature_similarity_loss(img: Tensor,
                             cam_norm: str = 'minmax',
                             dense_mib: float = DEFAULT_DENSE_MIB,
                             chunk_mib: float = DEFAULT_CHUNK_MIB,
-                            background_pair_weight: float = 1.0) -> Tensor:
+                            transition_radius: int = 0,
+                            lower_only: bool = False) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -546,8 +576,12 @@ def feature_similarity_loss(img: Tensor,
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
         chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
-        background_pair_weight (float): beta of the pair gate
-            (:func:`background_gate`); 1.0 is the paper's. Defaults to 1.0.
+        transition_radius (int): R of the transition gate
+            (:func:`transition_gate`); 0 is the paper's. Defaults to 0.
+        lower_only (bool): Clip the gradient so that FSL only lowers the
+            foreground and raises the background
+            (:func:`lower_only_gradient`); False is the paper's.
+            Defaults to False.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
@@ -555,6 +589,8 @@ def feature_similarity_loss(img: Tensor,
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
     y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm)
+    if lower_only:
+        y = lower_only_gradient(y)
     if img.shape[2:] != y.shape[2:]:
         img = F.interpolate(
             img.to(y.dtype), size=y.shape[2:], mode='bilinear',
@@ -564,10 +600,10 @@ def feature_similarity_loss(img: Tensor,
         impl = choose_impl(y.shape, r, dense_mib, y.element_size())
         _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
-        loss = fsl_dense(img, y, mu, sigma, eps, background_pair_weight)
+        loss = fsl_dense(img, y, mu, sigma, eps, transition_radius)
     else:
         loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib,
-                         background_pair_weight)
+                         transition_radius)
     return DY_SCALE[posterior] * loss
 
 
@@ -615,17 +651,24 @@ class FeatureSimilarityLoss(nn.Module):
             hard preset (7.4 to 2.7 over three seeds; still below the
             baseline on every seed, docs/results.md). 0.0 (a constant
             weight) is the paper's. Defaults to 0.0.
-        background_pair_weight (float): beta, the weight of a pair of two
-            background pixels: each pair is scaled by ``1 - (1 - beta) b_i
-            b_j`` with ``b`` the background prediction (``1 - max`` of the
-            labelled maps; the softmax's background for the multinomial
-            form), detached. A variant of ours: where colour edges inside
-            the background (clutter, texture, shading) are pushed apart,
-            FSL turns background into foreground far from any object; the
-            gate keeps FSL on pairs that touch an object. The local
-            implementation's matrix product takes ``2 C + 1`` channels
-            instead of ``C + 1`` when beta < 1. 1.0 (no gate) is the
-            paper's. Defaults to 1.0.
+        transition_radius (int): R > 0 weighs every pair by ``e_i e_j``,
+            ``e`` the largest change of a (detached) prediction channel
+            within ``R`` pixels (:func:`transition_gate`): FSL sharpens the
+            transitions the CAMs already have and leaves regions they see
+            as uniform alone. A variant of ours for colour edges that are
+            not object contours, where the paper's FSL splits background
+            regions along them and turns parts into confident foreground.
+            Costs two max-poolings and no larger matrix product. 0 (no
+            gate) is the paper's. Defaults to 0.
+        lower_only (bool): Keep only the part of FSL's gradient that
+            lowers the foreground maps and raises the background channel
+            (elementwise, with respect to the predictions y; the loss value
+            is unchanged), so that FSL carves the CAMs back to colour
+            contours but never turns a region into foreground. A variant of
+            ours: where colour edges are not object contours, the paper's
+            FSL turns background regions and clutter into confident
+            foreground. False (the whole gradient) is the paper's.
+            Defaults to False.
     """
 
     def __init__(self,
@@ -641,7 +684,8 @@ class FeatureSimilarityLoss(nn.Module):
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl',
                  warmup: float = 0.0,
-                 background_pair_weight: float = 1.0) -> None:
+                 transition_radius: int = 0,
+                 lower_only: bool = False) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -665,8 +709,8 @@ class FeatureSimilarityLoss(nn.Module):
         if not 0.0 <= warmup <= 1.0:
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
-        _check_background_pair_weight(background_pair_weight)
-        self.background_pair_weight = background_pair_weight
+        self.transition_radius = _check_transition_radius(transition_radius)
+        self.lower_only = bool(lower_only)
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -687,7 +731,7 @@ class FeatureSimilarityLoss(nn.Module):
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
-            self.chunk_mib, self.background_pair_weight)
+            self.chunk_mib, self.transition_radius, self.lower_only)
 
     def current_weight(self) -> float:
         """``loss_weight``, ramped up over the first ``warmup`` share of

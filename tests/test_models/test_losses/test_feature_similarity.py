@@ -8,6 +8,8 @@ from mmengine.logging import MessageHub
 from hfpl_mm.models.losses import (feature_similarity_loss, fsl_dense,
                                    fsl_local, gaussian_tail_mass,
                                    max_prediction_distance, prediction_maps)
+from hfpl_mm.models.losses.feature_similarity_loss import (
+    lower_only_gradient, pair_kernel, transition_gate)
 from mmseg.registry import MODELS
 
 
@@ -403,10 +405,26 @@ def test_warmup_outside_zero_to_one_is_refused(warmup):
         MODELS.build(dict(type='FeatureSimilarityLoss', warmup=warmup))
 
 
-# ------------------------------------- pairs of two background pixels gated
-def gated_loop_reference(img, y, beta, sigma=5.0, mu=2.5, eps=1e-5):
-    """The double loop of :func:`loop_reference` with every pair scaled by
-    ``1 - (1 - beta) * bg_i * bg_j`` (bg: the first channel of y)."""
+# ---------------------------- pairs weighed by the CAMs' change around them
+def window_change(y, radius):
+    """Independent loop: per pixel, the largest max - min of a channel
+    over the window of ``radius`` (clipped to the image)."""
+    y = y.double().detach().numpy()
+    n, c, h, w = y.shape
+    e = np.zeros((n, h, w))
+    for b in range(n):
+        for r in range(h):
+            for q in range(w):
+                win = y[b, :, max(r - radius, 0):r + radius + 1,
+                        max(q - radius, 0):q + radius + 1].reshape(c, -1)
+                e[b, r, q] = (win.max(1) - win.min(1)).max()
+    return e
+
+
+def gated_loop_reference(img, y, radius, sigma=5.0, mu=2.5, eps=1e-5):
+    """The double loop of :func:`loop_reference` with every pair weighed by
+    ``e_i e_j`` (:func:`window_change`)."""
+    e = window_change(y, radius)
     img = img.double().numpy()
     y = y.double().detach().numpy()
     n, c, h, w = y.shape
@@ -421,53 +439,62 @@ def gated_loop_reference(img, y, beta, sigma=5.0, mu=2.5, eps=1e-5):
                 dy = 0.5 * ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
                 d2 = (ri - rj)**2 + (ci - cj)**2
                 wgt = math.exp(-d2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
-                gate = 1 - (1 - beta) * y[b, 0, ri, ci] * y[b, 0, rj, cj]
-                total += wgt * dy * t * gate
+                total += wgt * dy * t * e[b, ri, ci] * e[b, rj, cj]
     return -total / (n * h * w)
 
 
-def test_background_pair_weight_two_pixel_hand_value():
-    # a black and a white pixel; predictions [bg, fg] = [0.9, 0.1] and
-    # [0.4, 0.6]: dy = 0.5 (0.5^2 + 0.5^2) = 0.25, gate 1 - (1 - beta) 0.36
-    img = torch.tensor([[[[0., 1.]]] * 3], dtype=torch.float64).view(
-        1, 3, 1, 2)
-    y = torch.tensor([[[[0.9, 0.4]], [[0.1, 0.6]]]], dtype=torch.float64)
+def test_transition_gate_hand_values():
+    # a row of three pixels, predictions [bg, fg]: the change sits between
+    # the second and the third pixel
+    y = torch.tensor([[[[0.9, 0.9, 0.4]], [[0.1, 0.1, 0.6]]]],
+                     dtype=torch.float64)
+    e1 = transition_gate(y, 1)[0, 0, 0].tolist()
+    assert e1 == pytest.approx([0.0, 0.5, 0.5])
+    assert transition_gate(y, 2)[0, 0, 0].tolist() == pytest.approx(
+        [0.5, 0.5, 0.5])
+    # black, black, white: the only pushing pair (2, 3) keeps e2 e3 = 0.25
+    # of its weight, the pull pair (1, 2) has no change of y: its dy is 0
+    img = torch.tensor([0., 0., 1.], dtype=torch.float64).view(
+        1, 1, 1, 3).expand(1, 3, 1, 3)
     eps, mu, sigma = 1e-5, 2.5, 5.0
     t = math.tanh(mu + math.log((1 + eps) / eps))
-    wgt = math.exp(-1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
-    for beta in (1.0, 0.5, 0.0):
-        expected = -(2 * wgt * 0.25 * t * (1 - (1 - beta) * 0.36)) / 2
-        for fn in (fsl_dense, fsl_local):
-            got = fn(img, y, background_pair_weight=beta).item()
-            assert got == pytest.approx(expected, rel=1e-9)
+
+    def wgt(d):
+        return math.exp(-d * d / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+
+    # pairs (2, 3) and (1, 3), both orders; dy = 0.25 each
+    expected = -2 * 0.25 * t * (wgt(1) * 0.5 * 0.5 + wgt(2) * 0 * 0.5) / 3
+    for fn in (fsl_dense, fsl_local):
+        got = fn(img, y, transition_radius=1).item()
+        assert got == pytest.approx(expected, rel=1e-9)
+    # radius 2: every pixel sees the change, e = 0.5 everywhere
+    plain = fsl_dense(img, y).item()
+    assert fsl_local(img, y, transition_radius=2).item() == pytest.approx(
+        0.25 * plain, rel=1e-9)
 
 
 @pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
-@pytest.mark.parametrize('beta', [0.0, 0.3])
-def test_background_pair_weight_matches_gated_pair_loop(posterior, beta):
+@pytest.mark.parametrize('radius', [1, 2])
+def test_transition_gate_matches_gated_pair_loop(posterior, radius):
     img, cams, labels = make_inputs(n=2, c=3, h=5, w=6, seed=4,
                                     posterior=posterior)
     y = prediction_maps(cams, labels, posterior).double()
-    ref = gated_loop_reference(img, y, beta, sigma=2.0)
-    assert fsl_dense(img, y, sigma=2.0, background_pair_weight=beta).item(
+    ref = gated_loop_reference(img, y, radius, sigma=2.0)
+    assert fsl_dense(img, y, sigma=2.0, transition_radius=radius).item(
     ) == pytest.approx(ref, rel=1e-9)
     # the local path, in one chunk and in chunks of one window row
     for chunk_mib in (48.0, 1e-4):
         got = fsl_local(img, y, sigma=2.0, radius=6, chunk_mib=chunk_mib,
-                        background_pair_weight=beta).item()
+                        transition_radius=radius).item()
         assert got == pytest.approx(ref, rel=1e-9)
-    # the gate only removes weight: beta = 1 is the paper's loss
-    assert fsl_local(img, y, sigma=2.0, background_pair_weight=1.0).item(
-    ) == pytest.approx(loop_reference(img, y, sigma=2.0), rel=1e-9)
 
 
-def test_background_pair_weight_gradient_treats_the_gate_as_constant():
+def test_transition_gate_gradient_treats_the_gate_as_constant():
     img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=11)
     y = prediction_maps(cams, labels).double()
-    gate = 1 - y[:, 0].flatten(1)[:, :, None] * y[:, 0].flatten(1)[:, None]
+    e = torch.from_numpy(window_change(y, 1)).flatten(1)
     # the same loss with the gate written into the pair weights by hand
-    from hfpl_mm.models.losses.feature_similarity_loss import pair_kernel
-    kernel = pair_kernel(img, sigma=2.0) * gate
+    kernel = pair_kernel(img, sigma=2.0) * e[:, :, None] * e[:, None, :]
     grads = []
     for impl in ('explicit', 'dense', 'local'):
         x = y.clone().requires_grad_(True)
@@ -476,25 +503,86 @@ def test_background_pair_weight_gradient_treats_the_gate_as_constant():
             dy = 0.5 * torch.cdist(yf, yf).pow(2)
             loss = -(kernel * dy).sum() / (2 * 6 * 7)
         elif impl == 'dense':
-            loss = fsl_dense(img, x, sigma=2.0, background_pair_weight=0.0)
+            loss = fsl_dense(img, x, sigma=2.0, transition_radius=1)
         else:
             loss = fsl_local(img, x, sigma=2.0, radius=6,
-                             background_pair_weight=0.0)
+                             transition_radius=1)
         loss.backward()
         grads.append(x.grad)
     torch.testing.assert_close(grads[1], grads[0], rtol=1e-9, atol=1e-12)
     torch.testing.assert_close(grads[2], grads[0], rtol=1e-9, atol=1e-12)
 
 
-def test_background_pair_weight_through_the_registered_module():
+def test_transition_gate_through_the_registered_module():
     img, cams, labels = make_inputs(n=1, c=2, h=4, w=4, seed=2)
     gated = MODELS.build(
-        dict(type='FeatureSimilarityLoss', background_pair_weight=0.0))
+        dict(type='FeatureSimilarityLoss', transition_radius=1))
     y = prediction_maps(cams, labels).double()
     assert gated(img, cams, labels).item() == pytest.approx(
-        gated_loop_reference(img, y, 0.0), rel=1e-9)
-    with pytest.raises(ValueError, match='background_pair_weight'):
-        MODELS.build(
-            dict(type='FeatureSimilarityLoss', background_pair_weight=1.5))
-    with pytest.raises(ValueError, match='background_pair_weight'):
-        fsl_local(img, y, background_pair_weight=-0.1)
+        gated_loop_reference(img, y, 1), rel=1e-9)
+    for bad in (-1, 1.5, True):
+        with pytest.raises(ValueError, match='transition_radius'):
+            MODELS.build(
+                dict(type='FeatureSimilarityLoss', transition_radius=bad))
+    with pytest.raises(ValueError, match='transition_radius'):
+        fsl_local(img, y, transition_radius=-2)
+
+
+# --------------------------------- a gradient that only lowers foreground
+def test_lower_only_two_pixel_hand_gradient():
+    # a black and a white pixel pushed apart; predictions [bg, fg] =
+    # [0.9, 0.1] and [0.4, 0.6]: L = -(2 k 0.5 |y0 - y1|^2) / 2 with k the
+    # pair's weight, so dL/dy0 = -k (y0 - y1) = -k [0.5, -0.5] and
+    # dL/dy1 = -k [-0.5, 0.5]
+    img = torch.tensor([0., 1.], dtype=torch.float64).view(
+        1, 1, 1, 2).expand(1, 3, 1, 2)
+    y = torch.tensor([[[[0.9, 0.4]], [[0.1, 0.6]]]], dtype=torch.float64,
+                     requires_grad=True)
+    eps, mu, sigma = 1e-5, 2.5, 5.0
+    k = math.tanh(mu + math.log((1 + eps) / eps)) * math.exp(
+        -1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+    plain = torch.tensor([[[[-0.5, 0.5]], [[0.5, -0.5]]]],
+                         dtype=torch.float64) * k
+    loss = fsl_dense(img, lower_only_gradient(y))
+    assert loss.item() == pytest.approx(fsl_dense(img, y).item(), rel=1e-12)
+    loss.backward()
+    # kept: the background raised at pixel 0, the foreground lowered at
+    # pixel 0; dropped: the background lowered and the foreground raised
+    # at pixel 1
+    want = torch.tensor([[[[-0.5, 0.0]], [[0.5, 0.0]]]],
+                        dtype=torch.float64) * k
+    torch.testing.assert_close(y.grad, want, rtol=1e-9, atol=1e-15)
+    y_plain = y.detach().clone().requires_grad_(True)
+    fsl_dense(img, y_plain).backward()
+    torch.testing.assert_close(y_plain.grad, plain, rtol=1e-9, atol=1e-15)
+
+
+@pytest.mark.parametrize('impl', ['dense', 'local'])
+def test_lower_only_clips_the_papers_gradient(impl):
+    img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=5)
+    y = prediction_maps(cams, labels).double()
+    grads = []
+    for wrap in (lambda v: v, lower_only_gradient):
+        x = y.clone().requires_grad_(True)
+        fn = fsl_dense if impl == 'dense' else fsl_local
+        fn(img, wrap(x), sigma=2.0).backward()
+        grads.append(x.grad)
+    plain, clipped = grads
+    assert (plain[:, 1:] < 0).any() and (plain[:, :1] > 0).any()
+    want = torch.cat([plain[:, :1].clamp(max=0), plain[:, 1:].clamp(min=0)],
+                     1)
+    torch.testing.assert_close(clipped, want, rtol=0, atol=0)
+    # through the loss and the registered module: the same value, and the
+    # CAMs' gradient follows the clipped one
+    module = MODELS.build(dict(type='FeatureSimilarityLoss', lower_only=True,
+                               sigma=2.0, impl=impl))
+    x = cams.clone().requires_grad_(True)
+    loss = module(img, x, labels)
+    assert loss.item() == pytest.approx(
+        feature_similarity_loss(img, cams, labels, sigma=2.0,
+                                impl=impl).item(), rel=1e-12)
+    loss.backward()
+    x2 = cams.clone().requires_grad_(True)
+    y2 = prediction_maps(x2, labels)
+    torch.autograd.backward(y2, want)
+    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-9, atol=1e-15)
