@@ -47,12 +47,11 @@ VARIANT_CONFIGS = {
         'model.addon.loss_fsl.warmup': 0.5,
         'model.addon.loss_fsl.transition_radius': 1
     }),
-    # FSL's gradient clipped to lowering the foreground
-    # (FeatureSimilarityLoss(lower_only=True)), without and with the ramp
-    'hfpl-lower': (TWIN_CFG, {'model.addon.loss_fsl.lower_only': True}),
-    'hfpl-warmup-lower': (TWIN_CFG, {
+    # ... and foreground below 0.3 of its map's range counted as background
+    # (FeatureSimilarityLoss(fg_floor=0.3))
+    'hfpl-warmup-floor': (TWIN_CFG, {
         'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.lower_only': True
+        'model.addon.loss_fsl.fg_floor': 0.3
     }),
 }
 #: Every variant, in report order.
@@ -63,8 +62,7 @@ BASELINES = {
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
     'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
-                    'hfpl-warmup-transition', 'hfpl-lower',
-                    'hfpl-warmup-lower'),
+                    'hfpl-warmup-transition', 'hfpl-warmup-floor'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

@@ -42,15 +42,6 @@ each pair by how much the predictions already change around both pixels::
 so that FSL sharpens the CAMs' transitions but does not split a region the
 CAMs see as uniform along its colour edges (which, where colour edges are
 not contours, turns whole background regions into confident foreground).
-Another (``lower_only=True``) keeps the loss and clips its gradient with
-respect to y so that FSL only ever lowers the foreground maps and raises
-the background channel::
-
-    dL/dy_fg <- max(dL/dy_fg, 0),   dL/dy_bg <- min(dL/dy_bg, 0)
-
-(a descent step then moves y_fg down and y_bg up, never the reverse):
-FSL can carve the CAMs back to colour contours but cannot turn a region
-into foreground. See :class:`FeatureSimilarityLoss`.
 """
 import math
 from typing import Dict, Optional, Tuple
@@ -73,7 +64,8 @@ def prediction_maps(cams: Tensor,
                     labels: Tensor,
                     posterior: str = 'binomial',
                     eps: float = 1e-5,
-                    cam_norm: str = 'minmax') -> Tensor:
+                    cam_norm: str = 'minmax',
+                    fg_floor: float = 0.0) -> Tensor:
     """Per-pixel class predictions y used by FSL, with a background channel.
 
     Binomial (HFPL; classes independent): foreground maps are the CAMs
@@ -93,6 +85,10 @@ def prediction_maps(cams: Tensor,
         cam_norm (str): Normalisation of the binomial form, 'minmax'
             (reference) or 'max' (``relu(cam) / max``, our earlier variant).
             Defaults to 'minmax'.
+        fg_floor (float): Binomial form only: normalised foreground values
+            below it count as background, ``fg <- relu(fg - floor) / (1 -
+            floor)`` (a variant of ours; 0, the paper's, leaves them).
+            Defaults to 0.
 
     Returns:
         Tensor: Predictions (N, C + 1, H, W), background first, in float32
@@ -106,9 +102,13 @@ def prediction_maps(cams: Tensor,
     if cams.dtype != torch.float64:  # half precision is upcast
         cams = cams.float()
     if bg:
+        if fg_floor:
+            raise ValueError('fg_floor applies to the binomial form only')
         return cams.softmax(dim=1)
     mask = labels.to(cams.dtype)[:, :, None, None]
     fg = normalize_cams(cams, cam_norm, eps) * mask
+    if fg_floor:
+        fg = F.relu(fg - fg_floor) / (1.0 - fg_floor)
     return torch.cat([1.0 - fg.amax(dim=1, keepdim=True), fg], dim=1)
 
 
@@ -228,29 +228,6 @@ def transition_gate(y: Tensor, radius: int) -> Tensor:
     hi = F.max_pool2d(y, k, stride=1, padding=radius)
     lo = -F.max_pool2d(-y, k, stride=1, padding=radius)
     return (hi - lo).amax(1, keepdim=True)
-
-
-class _LowerOnly(torch.autograd.Function):
-    """Identity whose backward keeps, per element, only the gradient that
-    lowers the foreground channels (``y[:, 1:]``: positive) and raises the
-    background channel (``y[:, 0]``: negative)."""
-
-    @staticmethod
-    def forward(ctx, y: Tensor) -> Tensor:
-        return y.view_as(y)
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad: Tensor) -> Tensor:
-        out = grad.clamp(min=0)
-        out[:, 0] = grad[:, 0].clamp(max=0)
-        return out
-
-
-def lower_only_gradient(y: Tensor) -> Tensor:
-    """``y`` unchanged, with the gradient that flows back through it
-    clipped as :class:`_LowerOnly` does (FSL's ``lower_only``)."""
-    return _LowerOnly.apply(y)
 
 
 def _check_transition_radius(value: int) -> int:
@@ -554,7 +531,7 @@ def feature_similarity_loss(img: Tensor,
                             dense_mib: float = DEFAULT_DENSE_MIB,
                             chunk_mib: float = DEFAULT_CHUNK_MIB,
                             transition_radius: int = 0,
-                            lower_only: bool = False) -> Tensor:
+                            fg_floor: float = 0.0) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -578,19 +555,15 @@ def feature_similarity_loss(img: Tensor,
         chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
         transition_radius (int): R of the transition gate
             (:func:`transition_gate`); 0 is the paper's. Defaults to 0.
-        lower_only (bool): Clip the gradient so that FSL only lowers the
-            foreground and raises the background
-            (:func:`lower_only_gradient`); False is the paper's.
-            Defaults to False.
+        fg_floor (float): See :func:`prediction_maps`. Defaults to 0.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
     """
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm)
-    if lower_only:
-        y = lower_only_gradient(y)
+    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm,
+                        fg_floor=fg_floor)
     if img.shape[2:] != y.shape[2:]:
         img = F.interpolate(
             img.to(y.dtype), size=y.shape[2:], mode='bilinear',
@@ -660,15 +633,13 @@ class FeatureSimilarityLoss(nn.Module):
             regions along them and turns parts into confident foreground.
             Costs two max-poolings and no larger matrix product. 0 (no
             gate) is the paper's. Defaults to 0.
-        lower_only (bool): Keep only the part of FSL's gradient that
-            lowers the foreground maps and raises the background channel
-            (elementwise, with respect to the predictions y; the loss value
-            is unchanged), so that FSL carves the CAMs back to colour
-            contours but never turns a region into foreground. A variant of
-            ours: where colour edges are not object contours, the paper's
-            FSL turns background regions and clutter into confident
-            foreground. False (the whole gradient) is the paper's.
-            Defaults to False.
+        fg_floor (float): Binomial form: normalised foreground values
+            below the floor count as background for FSL, ``fg <- relu(fg -
+            floor) / (1 - floor)``, so that FSL neither pulls nor pushes
+            where every map is below it: a region the CAMs only faintly
+            activate is not turned into foreground along its colour edges.
+            A variant of ours; 0 (the paper's) leaves the maps as they are.
+            Defaults to 0.
     """
 
     def __init__(self,
@@ -685,7 +656,7 @@ class FeatureSimilarityLoss(nn.Module):
                  loss_name: str = 'loss_fsl',
                  warmup: float = 0.0,
                  transition_radius: int = 0,
-                 lower_only: bool = False) -> None:
+                 fg_floor: float = 0.0) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -710,7 +681,11 @@ class FeatureSimilarityLoss(nn.Module):
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
         self.transition_radius = _check_transition_radius(transition_radius)
-        self.lower_only = bool(lower_only)
+        if not 0.0 <= fg_floor < 1.0:
+            raise ValueError(f'fg_floor must be in [0, 1), got {fg_floor!r}')
+        if fg_floor and posterior != 'binomial':
+            raise ValueError('fg_floor applies to the binomial form only')
+        self.fg_floor = fg_floor
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -731,7 +706,7 @@ class FeatureSimilarityLoss(nn.Module):
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
-            self.chunk_mib, self.transition_radius, self.lower_only)
+            self.chunk_mib, self.transition_radius, self.fg_floor)
 
     def current_weight(self) -> float:
         """``loss_weight``, ramped up over the first ``warmup`` share of

@@ -8,8 +8,8 @@ from mmengine.logging import MessageHub
 from hfpl_mm.models.losses import (feature_similarity_loss, fsl_dense,
                                    fsl_local, gaussian_tail_mass,
                                    max_prediction_distance, prediction_maps)
-from hfpl_mm.models.losses.feature_similarity_loss import (
-    lower_only_gradient, pair_kernel, transition_gate)
+from hfpl_mm.models.losses.feature_similarity_loss import (pair_kernel,
+                                                           transition_gate)
 from mmseg.registry import MODELS
 
 
@@ -528,61 +528,49 @@ def test_transition_gate_through_the_registered_module():
         fsl_local(img, y, transition_radius=-2)
 
 
-# --------------------------------- a gradient that only lowers foreground
-def test_lower_only_two_pixel_hand_gradient():
-    # a black and a white pixel pushed apart; predictions [bg, fg] =
-    # [0.9, 0.1] and [0.4, 0.6]: L = -(2 k 0.5 |y0 - y1|^2) / 2 with k the
-    # pair's weight, so dL/dy0 = -k (y0 - y1) = -k [0.5, -0.5] and
-    # dL/dy1 = -k [-0.5, 0.5]
-    img = torch.tensor([0., 1.], dtype=torch.float64).view(
-        1, 1, 1, 2).expand(1, 3, 1, 2)
-    y = torch.tensor([[[[0.9, 0.4]], [[0.1, 0.6]]]], dtype=torch.float64,
-                     requires_grad=True)
-    eps, mu, sigma = 1e-5, 2.5, 5.0
-    k = math.tanh(mu + math.log((1 + eps) / eps)) * math.exp(
-        -1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
-    plain = torch.tensor([[[[-0.5, 0.5]], [[0.5, -0.5]]]],
-                         dtype=torch.float64) * k
-    loss = fsl_dense(img, lower_only_gradient(y))
-    assert loss.item() == pytest.approx(fsl_dense(img, y).item(), rel=1e-12)
-    loss.backward()
-    # kept: the background raised at pixel 0, the foreground lowered at
-    # pixel 0; dropped: the background lowered and the foreground raised
-    # at pixel 1
-    want = torch.tensor([[[[-0.5, 0.0]], [[0.5, 0.0]]]],
-                        dtype=torch.float64) * k
-    torch.testing.assert_close(y.grad, want, rtol=1e-9, atol=1e-15)
-    y_plain = y.detach().clone().requires_grad_(True)
-    fsl_dense(img, y_plain).backward()
-    torch.testing.assert_close(y_plain.grad, plain, rtol=1e-9, atol=1e-15)
+# ------------------------- faint foreground counted as background for FSL
+def test_fg_floor_hand_values():
+    # one class, CAM [0, 1, 2, 4]: min-max normalised (eps aside) to
+    # [0, 0.25, 0.5, 1]; floor 0.3 gives [0, 0, 0.2 / 0.7, 1]
+    cams = torch.tensor([[[[0., 1., 2., 4.]]]], dtype=torch.float64)
+    labels = torch.ones(1, 1, dtype=torch.float64)
+    y = prediction_maps(cams, labels, eps=0.0, fg_floor=0.3)
+    fg = [0.0, 0.0, 0.2 / 0.7, 1.0]
+    torch.testing.assert_close(y[0, 1, 0], torch.tensor(fg).double())
+    torch.testing.assert_close(y[0, 0, 0], 1 - torch.tensor(fg).double())
 
 
-@pytest.mark.parametrize('impl', ['dense', 'local'])
-def test_lower_only_clips_the_papers_gradient(impl):
-    img, cams, labels = make_inputs(n=2, c=3, h=6, w=7, seed=5)
-    y = prediction_maps(cams, labels).double()
-    grads = []
-    for wrap in (lambda v: v, lower_only_gradient):
-        x = y.clone().requires_grad_(True)
-        fn = fsl_dense if impl == 'dense' else fsl_local
-        fn(img, wrap(x), sigma=2.0).backward()
-        grads.append(x.grad)
-    plain, clipped = grads
-    assert (plain[:, 1:] < 0).any() and (plain[:, :1] > 0).any()
-    want = torch.cat([plain[:, :1].clamp(max=0), plain[:, 1:].clamp(min=0)],
-                     1)
-    torch.testing.assert_close(clipped, want, rtol=0, atol=0)
-    # through the loss and the registered module: the same value, and the
-    # CAMs' gradient follows the clipped one
-    module = MODELS.build(dict(type='FeatureSimilarityLoss', lower_only=True,
-                               sigma=2.0, impl=impl))
-    x = cams.clone().requires_grad_(True)
-    loss = module(img, x, labels)
-    assert loss.item() == pytest.approx(
-        feature_similarity_loss(img, cams, labels, sigma=2.0,
-                                impl=impl).item(), rel=1e-12)
+def test_fg_floor_leaves_faint_maps_out_of_fsl():
+    # every value of the map below the floor but one pixel's
+    img = torch.rand(1, 3, 4, 4, dtype=torch.float64,
+                     generator=torch.Generator().manual_seed(0))
+    cams = torch.full((1, 1, 4, 4), 0.1, dtype=torch.float64)
+    cams[0, 0, 1:3, 1:3] = torch.tensor([[0.2, 0.3], [0.15, 0.25]])
+    cams[0, 0, 0, 0] = 10.0  # the map's maximum: the rest is below 0.3
+    cams.requires_grad_(True)
+    labels = torch.ones(1, 1, dtype=torch.float64)
+    loss = feature_similarity_loss(img, cams, labels, sigma=1.0,
+                                   fg_floor=0.3)
     loss.backward()
-    x2 = cams.clone().requires_grad_(True)
-    y2 = prediction_maps(x2, labels)
-    torch.autograd.backward(y2, want)
-    torch.testing.assert_close(x.grad, x2.grad, rtol=1e-9, atol=1e-15)
+    # the faint pixels are background for FSL and get no gradient (the
+    # map's minimum, 0.1, and maximum, pixel (0, 0), still do); the
+    # paper's FSL moves them
+    inner = (0, 0, slice(1, 3), slice(1, 3))
+    y = prediction_maps(cams.detach(), labels, fg_floor=0.3)
+    assert (y[0, 1] == 0).sum() == 15 and (y[0, 0, 1:3, 1:3] == 1).all()
+    assert (cams.grad[inner] == 0).all() and cams.grad[0, 0, 0, 0] != 0
+    plain = cams.detach().clone().requires_grad_(True)
+    feature_similarity_loss(img, plain, labels, sigma=1.0).backward()
+    assert (plain.grad[inner] != 0).all()
+
+
+def test_fg_floor_refused_out_of_range_and_for_multinomial():
+    for bad in (-0.1, 1.0):
+        with pytest.raises(ValueError, match='fg_floor'):
+            MODELS.build(dict(type='FeatureSimilarityLoss', fg_floor=bad))
+    with pytest.raises(ValueError, match='binomial'):
+        MODELS.build(dict(type='FeatureSimilarityLoss', fg_floor=0.3,
+                          posterior='multinomial'))
+    img, cams, labels = make_inputs(posterior='multinomial')
+    with pytest.raises(ValueError, match='binomial'):
+        prediction_maps(cams, labels, 'multinomial', fg_floor=0.3)
