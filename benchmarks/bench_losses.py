@@ -40,7 +40,6 @@ BATCH, CLASSES = 8, 20
 OPTION_CASES = {
     'plain': {},
     'warmup=0.5': dict(warmup=0.5),
-    'transition_radius=5': dict(transition_radius=5),
 }
 OPTION_SIZE = 56
 

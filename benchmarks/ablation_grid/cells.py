@@ -41,17 +41,10 @@ VARIANT_CONFIGS = {
     'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
     # ... over the whole of training (warmup=1.0)
     'hfpl-warmup-long': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 1.0}),
-    # ... and pairs weighed by the CAMs' change within a pixel of them
-    # (FeatureSimilarityLoss(transition_radius=1), 16x16 CAMs)
-    'hfpl-warmup-transition': (TWIN_CFG, {
+    # ... and FSL at half weight: the trade-off of a weaker FSL
+    'hfpl-warmup-halfweight': (TWIN_CFG, {
         'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.transition_radius': 1
-    }),
-    # ... and foreground below 0.3 of its map's range counted as background
-    # (FeatureSimilarityLoss(fg_floor=0.3))
-    'hfpl-warmup-floor': (TWIN_CFG, {
-        'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.fg_floor': 0.3
+        'model.addon.loss_fsl.loss_weight': 0.5
     }),
 }
 #: Every variant, in report order.
@@ -62,7 +55,7 @@ BASELINES = {
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
     'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
-                    'hfpl-warmup-transition', 'hfpl-warmup-floor'),
+                    'hfpl-warmup-halfweight'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

@@ -156,9 +156,9 @@ def _shape_near(rng: np.random.Generator, family: str, h: int, w: int,
 
 
 def _two_tone(rng: np.random.Generator, tex: np.ndarray,
-              mask: np.ndarray) -> np.ndarray:
+              mask: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """``tex`` with the part of the object on one side of a random line
-    through it recoloured: an internal colour edge."""
+    through it recoloured (an internal colour edge), and that side."""
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     cy, cx = ys.mean(), xs.mean()
@@ -172,17 +172,18 @@ def _two_tone(rng: np.random.Generator, tex: np.ndarray,
     other = cv2.cvtColor(
         np.clip(hsv, 0, [179, 255, 255]).astype(np.uint8),
         cv2.COLOR_HSV2RGB).astype(np.float32)
-    return np.where(side[..., None], other, tex)
+    return np.where(side[..., None], other, tex), side
 
 
 def _camouflage(rng: np.random.Generator, tex: np.ndarray,
-                background: np.ndarray) -> np.ndarray:
+                background: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
     """``tex`` replaced by the background's own colours in smooth random
-    regions (about a third of the object): no colour edge there."""
+    regions (about a third of the object; no colour edge there), and the
+    share of background colour per pixel."""
     h, w = tex.shape[:2]
     blob = _smooth_noise(rng, h, w, 4)
     amount = np.clip((blob - np.quantile(blob, 0.66)) * 8, 0, 1)[..., None]
-    return tex * (1 - amount) + background * amount
+    return tex * (1 - amount) + background * amount, amount[..., 0]
 
 
 def _clutter(rng: np.random.Generator, h: int, w: int) -> Tuple[np.ndarray,
@@ -211,17 +212,39 @@ def _lighting(rng: np.random.Generator, h: int, w: int) -> np.ndarray:
             max(float(np.ptp(ramp)), 1e-6))[..., None]
 
 
+#: The kinds of pixel :func:`render_hard_sample` reports in ``regions``,
+#: by index: background, clutter (background), an object's plain part, the
+#: recoloured and the other part of a two-tone object, and the part of an
+#: object in the background's colours (camouflage, at least half).
+HARD_REGIONS = ('background', 'clutter', 'object', 'two-tone recoloured',
+                'two-tone other', 'camouflaged')
+
+
 def render_hard_sample(rng: np.random.Generator,
-                       size: Tuple[int, int]) -> Tuple[np.ndarray,
-                                                       np.ndarray]:
+                       size: Tuple[int, int],
+                       regions: bool = False) -> Tuple[np.ndarray, ...]:
     """One image and mask of the 'hard' preset (see the module docstring):
-    two to four distinct classes, each object touching an earlier one."""
+    two to four distinct classes, each object touching an earlier one.
+
+    Args:
+        rng (np.random.Generator): The source of randomness.
+        size (tuple[int, int]): (H, W).
+        regions (bool): Also return, per pixel, the index in
+            :data:`HARD_REGIONS` of what made it (the image and mask, and
+            the draws from ``rng``, are the same either way).
+
+    Returns:
+        tuple: The RGB image (uint8), the class mask (uint8) and, with
+        ``regions``, the region map (uint8).
+    """
     h, w = size
     background = render_background(rng, h, w).astype(np.float32)
     img = background.copy()
     seg = np.zeros((h, w), np.uint8)
+    kind = np.zeros((h, w), np.uint8)
     for _ in range(int(rng.integers(0, 3))):  # clutter under the objects
         mask, tex = _clutter(rng, h, w)
+        kind[mask > 0] = 1
         alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
         img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
     names = list(SYNTH_CLASSES)
@@ -236,10 +259,15 @@ def render_hard_sample(rng: np.random.Generator,
         else:
             mask = _shape_mask(rng, family, h, w)
         tex = _object_texture(rng, hues, h, w).astype(np.float32)
+        obj = mask > 0
+        kind[obj] = 2
         if rng.random() < 0.5:
-            tex = _two_tone(rng, tex, mask)
+            tex, side = _two_tone(rng, tex, mask)
+            kind[obj & side] = 3
+            kind[obj & ~side] = 4
         if rng.random() < 0.4:
-            tex = _camouflage(rng, tex, background)
+            tex, amount = _camouflage(rng, tex, background)
+            kind[obj & (amount >= 0.5)] = 5
         alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
         img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
         seg[mask > 0] = VOC_CLASSES.index(name)
@@ -249,13 +277,15 @@ def render_hard_sample(rng: np.random.Generator,
         alpha = cv2.GaussianBlur(mask.astype(np.float32), (3, 3), 0.7)
         img = img * (1 - alpha[..., None]) + tex * alpha[..., None]
         seg[mask > 0] = 0
+        kind[mask > 0] = 1
     present = [c for c in np.unique(seg) if c != 0]
     if len(present) < 2:  # occlusion hid a class: draw again
-        return render_hard_sample(rng, size)
+        return render_hard_sample(rng, size, regions)
     img = img * _lighting(rng, h, w)
     img = cv2.GaussianBlur(img, (0, 0), rng.uniform(0.5, 1.5))
     img += rng.normal(0, 3, img.shape)
-    return np.clip(img, 0, 255).astype(np.uint8), seg
+    img = np.clip(img, 0, 255).astype(np.uint8)
+    return (img, seg, kind) if regions else (img, seg)
 
 
 def render_sample(rng: np.random.Generator,

@@ -382,16 +382,17 @@ def test_fsl_options_judged_against_their_goal(tmp_path):
                                      [0, 1, 2])['seeds'] == [1, 2]
 
 
-def test_fsl_option_variants_set_one_option_of_the_twin():
+def test_fsl_option_variants_set_options_of_the_twins_fsl_only():
     from mmengine.config import Config
     for v in grid.FSL_OPTION_VARIANTS:
         path, options = grid.VARIANT_CONFIGS[v]
-        assert path == grid.TWIN_CFG and len(options) == 1
+        assert path == grid.TWIN_CFG and options
         cfg = Config.fromfile(osp.join(REPO, path))
         cfg.merge_from_dict(options)
-        (key, value), = options.items()
         fsl = cfg.model.addon.loss_fsl
-        assert fsl[key.rsplit('.', 1)[1]] == value
+        for key, value in options.items():
+            assert key.rsplit('.', 1)[0] == 'model.addon.loss_fsl'
+            assert fsl[key.rsplit('.', 1)[1]] == value
         assert fsl.type == 'FeatureSimilarityLoss' and fsl.sigma == 1.5
     assert list(grid.BASELINES['fsl-options'][:2]) == ['baseline', 'hfpl']
 

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from hfpl_mm.datasets.synthetic import (SYNTH_CLASSES, VOC_CLASSES,
+from hfpl_mm.datasets.synthetic import (HARD_REGIONS, SYNTH_CLASSES,
+                                        VOC_CLASSES,
                                         generate_synthetic_voc,
                                         render_background,
                                         render_hard_sample)
@@ -90,3 +91,17 @@ def test_default_preset_unchanged_and_bad_preset(tmp_path):
     with pytest.raises(ValueError, match='preset'):
         generate_synthetic_voc(str(tmp_path / 'x'), 1, 1, preset='extreme')
     assert not osp.exists(tmp_path / 'x')
+
+
+def test_hard_regions_partition_the_mask_and_leave_the_draws_alone():
+    kinds = np.zeros(len(HARD_REGIONS))
+    for seed in range(6):
+        img, seg = render_hard_sample(np.random.default_rng(seed), (64, 64))
+        img2, seg2, region = render_hard_sample(
+            np.random.default_rng(seed), (64, 64), regions=True)
+        assert (img == img2).all() and (seg == seg2).all()
+        # background kinds on background pixels, object kinds on objects
+        assert (seg[region <= 1] == 0).all() and (seg[region >= 2] > 0).all()
+        kinds += np.bincount(region.ravel(), minlength=len(HARD_REGIONS))
+    # over six images every kind occurs
+    assert (kinds > 0).all()

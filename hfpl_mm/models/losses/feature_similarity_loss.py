@@ -32,16 +32,6 @@ picks between them (:func:`choose_impl`):
   ``tail`` the Gaussian weight outside the window
   (:func:`gaussian_tail_mass`): since ``|t| <= 1`` and, for every pixel i,
   ``sum_{j outside} w_ij <= tail``. For sigma=5, r=15 the tail is 3.8e-3.
-
-A variant of ours (``transition_radius`` R > 0, not the paper's) weighs
-each pair by how much the predictions already change around both pixels::
-
-    e_i   = max_c (max - min of y_c over the (2R + 1)^2 window at i)
-    L     = -sum_{i, j} e_i e_j w_ij dy_ij t_ij / (N H W)   (e detached)
-
-so that FSL sharpens the CAMs' transitions but does not split a region the
-CAMs see as uniform along its colour edges (which, where colour edges are
-not contours, turns whole background regions into confident foreground).
 """
 import math
 from typing import Dict, Optional, Tuple
@@ -64,8 +54,7 @@ def prediction_maps(cams: Tensor,
                     labels: Tensor,
                     posterior: str = 'binomial',
                     eps: float = 1e-5,
-                    cam_norm: str = 'minmax',
-                    fg_floor: float = 0.0) -> Tensor:
+                    cam_norm: str = 'minmax') -> Tensor:
     """Per-pixel class predictions y used by FSL, with a background channel.
 
     Binomial (HFPL; classes independent): foreground maps are the CAMs
@@ -85,10 +74,6 @@ def prediction_maps(cams: Tensor,
         cam_norm (str): Normalisation of the binomial form, 'minmax'
             (reference) or 'max' (``relu(cam) / max``, our earlier variant).
             Defaults to 'minmax'.
-        fg_floor (float): Binomial form only: normalised foreground values
-            below it count as background, ``fg <- relu(fg - floor) / (1 -
-            floor)`` (a variant of ours; 0, the paper's, leaves them).
-            Defaults to 0.
 
     Returns:
         Tensor: Predictions (N, C + 1, H, W), background first, in float32
@@ -102,13 +87,9 @@ def prediction_maps(cams: Tensor,
     if cams.dtype != torch.float64:  # half precision is upcast
         cams = cams.float()
     if bg:
-        if fg_floor:
-            raise ValueError('fg_floor applies to the binomial form only')
         return cams.softmax(dim=1)
     mask = labels.to(cams.dtype)[:, :, None, None]
     fg = normalize_cams(cams, cam_norm, eps) * mask
-    if fg_floor:
-        fg = F.relu(fg - fg_floor) / (1.0 - fg_floor)
     return torch.cat([1.0 - fg.amax(dim=1, keepdim=True), fg], dim=1)
 
 
@@ -217,56 +198,27 @@ def pair_kernel(img: Tensor,
     return gaussian_weight(dist_sq, sigma) * colour_term(dx, mu, eps)
 
 
-def transition_gate(y: Tensor, radius: int) -> Tensor:
-    """The per-pixel factor ``e`` of the transition gate, (N, 1, H, W),
-    detached: the largest change of a prediction channel within the
-    ``(2 radius + 1)^2`` window around each pixel (max - min over the
-    window's pixels inside the image; in [0, 1] for predictions in [0, 1]).
-    """
-    y = y.detach()
-    k = 2 * radius + 1
-    hi = F.max_pool2d(y, k, stride=1, padding=radius)
-    lo = -F.max_pool2d(-y, k, stride=1, padding=radius)
-    return (hi - lo).amax(1, keepdim=True)
-
-
-def _check_transition_radius(value: int) -> int:
-    if isinstance(value, bool) or int(value) != value or value < 0:
-        raise ValueError('transition_radius must be an integer >= 0, got '
-                         f'{value!r}')
-    return int(value)
-
-
 def fsl_dense(img: Tensor,
               y: Tensor,
               mu: float = 2.5,
               sigma: float = 5.0,
-              eps: float = 1e-5,
-              transition_radius: int = 0) -> Tensor:
+              eps: float = 1e-5) -> Tensor:
     """FSL over all ordered pixel pairs (exact).
 
     Args:
         img (Tensor): Image (N, 3, H, W) in [0, 1] at CAM resolution.
-        y (Tensor): Predictions (N, C, H, W), see :func:`prediction_maps`;
-            the first channel is the background.
+        y (Tensor): Predictions (N, C, H, W), see :func:`prediction_maps`.
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in pixels. Defaults to 5.0.
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
-        transition_radius (int): R of the transition gate (pairs weighed
-            by ``e_i e_j``, :func:`transition_gate`); 0 (no gate) is the
-            paper's. Defaults to 0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
-    transition_radius = _check_transition_radius(transition_radius)
     n, _, h, w = y.shape
     with torch.no_grad():
         kernel = pair_kernel(img.detach().to(y.dtype), mu, sigma, eps)
-        if transition_radius:
-            e = transition_gate(y, transition_radius).flatten(1)
-            kernel = kernel * (e[:, :, None] * e[:, None, :])
     yf = y.flatten(2).transpose(1, 2)
     sq = yf.pow(2).sum(-1)
     dy = 0.5 * (sq[:, :, None] + sq[:, None, :]) - yf @ yf.transpose(1, 2)
@@ -339,17 +291,11 @@ class _LocalFSL(torch.autograd.Function):
     ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
     O(N (C + 1) H W).
-
-    The transition gate ``k_ij e_i e_j`` (``gate``: e, (N, 1, H, W),
-    detached) is symmetric and separable: the matrix product takes
-    ``e y`` and ``e`` in place of y and the channel of ones, and
-    ``s'_i = e_i sum_j k_ij e_j``, ``z'_i = e_i sum_j k_ij e_j y_j``.
     """
 
     @staticmethod
     def forward(ctx, y: Tensor, x: Tensor, radius: int, mu: float,
-                sigma: float, eps: float, chunk_rows: int,
-                gate: Optional[Tensor]) -> Tensor:
+                sigma: float, eps: float, chunk_rows: int) -> Tensor:
         n, c, h, w = y.shape
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
@@ -364,9 +310,9 @@ class _LocalFSL(torch.autograd.Function):
         wpad, tp = nt * t, t + 2 * rw
         # predictions and a channel of ones, zero outside the image: the
         # ones give s, the zeros drop the pairs that leave the image
-        parts = [y, y.new_ones(n, 1, h, w)] if gate is None else [gate * y,
-                                                                  gate]
-        ya = F.pad(torch.cat(parts, 1), (rw, rw + wpad - w, rh, rh + extra))
+        ya = F.pad(
+            torch.cat([y, y.new_ones(n, 1, h, w)], 1),
+            (rw, rw + wpad - w, rh, rh + extra))
         # (n, h, tile, c + 1, window row, tile column), split into chunks
         y_rows = ya.unfold(2, rows, 1).unfold(3, tp, t).permute(
             0, 2, 3, 1, 4, 5).split(r, 4)
@@ -423,8 +369,6 @@ class _LocalFSL(torch.autograd.Function):
         z = z.view(n, h, nt, c + 1, t).permute(0, 3, 1, 2, 4).reshape(
             n, c + 1, h, wpad)[..., :w]
         s, zy = z[:, c], z[:, :c]
-        if gate is not None:
-            s, zy = gate[:, 0] * s, gate * zy
         total = (s * y.square().sum(1)).sum() - (y * zy).sum()
         ctx.save_for_backward(y, s, zy)
         return -total / (n * h * w)
@@ -435,7 +379,7 @@ class _LocalFSL(torch.autograd.Function):
         y, s, zy = ctx.saved_tensors
         n, _, h, w = y.shape
         grad = (s[:, None] * y).sub_(zy).mul_(grad_out * (-2.0 / (n * h * w)))
-        return grad, None, None, None, None, None, None, None
+        return grad, None, None, None, None, None, None
 
 
 def fsl_local(img: Tensor,
@@ -444,8 +388,7 @@ def fsl_local(img: Tensor,
               sigma: float = 5.0,
               radius: Optional[int] = None,
               eps: float = 1e-5,
-              chunk_mib: float = DEFAULT_CHUNK_MIB,
-              transition_radius: int = 0) -> Tensor:
+              chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
     """FSL over pixel pairs within a square window of ``radius``.
 
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
@@ -464,23 +407,17 @@ def fsl_local(img: Tensor,
         chunk_mib (float): Working-set bound of one chunk of window rows
             (:func:`local_chunk_rows`); larger chunks mean fewer, larger
             operations. Defaults to 48.
-        transition_radius (int): R of the transition gate
-            (:func:`transition_gate`); 0 (no gate) is the paper's.
-            Defaults to 0.
 
     Returns:
         Tensor: Scalar loss.
     """
     _check_inputs(img, y)
-    transition_radius = _check_transition_radius(transition_radius)
     radius = default_radius(sigma) if radius is None else int(radius)
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
     x = img.detach().to(y.dtype)
-    gate = (transition_gate(y, transition_radius)
-            if transition_radius else None)
     rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size())
-    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows, gate)
+    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows)
 
 
 def dense_bytes(shape, itemsize: int = 4) -> int:
@@ -529,9 +466,7 @@ def feature_similarity_loss(img: Tensor,
                             eps: float = 1e-5,
                             cam_norm: str = 'minmax',
                             dense_mib: float = DEFAULT_DENSE_MIB,
-                            chunk_mib: float = DEFAULT_CHUNK_MIB,
-                            transition_radius: int = 0,
-                            fg_floor: float = 0.0) -> Tensor:
+                            chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -553,17 +488,13 @@ def feature_similarity_loss(img: Tensor,
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
         chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
-        transition_radius (int): R of the transition gate
-            (:func:`transition_gate`); 0 is the paper's. Defaults to 0.
-        fg_floor (float): See :func:`prediction_maps`. Defaults to 0.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
     """
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm,
-                        fg_floor=fg_floor)
+    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm)
     if img.shape[2:] != y.shape[2:]:
         img = F.interpolate(
             img.to(y.dtype), size=y.shape[2:], mode='bilinear',
@@ -573,10 +504,9 @@ def feature_similarity_loss(img: Tensor,
         impl = choose_impl(y.shape, r, dense_mib, y.element_size())
         _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
-        loss = fsl_dense(img, y, mu, sigma, eps, transition_radius)
+        loss = fsl_dense(img, y, mu, sigma, eps)
     else:
-        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib,
-                         transition_radius)
+        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
     return DY_SCALE[posterior] * loss
 
 
@@ -624,22 +554,6 @@ class FeatureSimilarityLoss(nn.Module):
             hard preset (7.4 to 2.7 over three seeds; still below the
             baseline on every seed, docs/results.md). 0.0 (a constant
             weight) is the paper's. Defaults to 0.0.
-        transition_radius (int): R > 0 weighs every pair by ``e_i e_j``,
-            ``e`` the largest change of a (detached) prediction channel
-            within ``R`` pixels (:func:`transition_gate`): FSL sharpens the
-            transitions the CAMs already have and leaves regions they see
-            as uniform alone. A variant of ours for colour edges that are
-            not object contours, where the paper's FSL splits background
-            regions along them and turns parts into confident foreground.
-            Costs two max-poolings and no larger matrix product. 0 (no
-            gate) is the paper's. Defaults to 0.
-        fg_floor (float): Binomial form: normalised foreground values
-            below the floor count as background for FSL, ``fg <- relu(fg -
-            floor) / (1 - floor)``, so that FSL neither pulls nor pushes
-            where every map is below it: a region the CAMs only faintly
-            activate is not turned into foreground along its colour edges.
-            A variant of ours; 0 (the paper's) leaves the maps as they are.
-            Defaults to 0.
     """
 
     def __init__(self,
@@ -654,9 +568,7 @@ class FeatureSimilarityLoss(nn.Module):
                  chunk_mib: float = DEFAULT_CHUNK_MIB,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl',
-                 warmup: float = 0.0,
-                 transition_radius: int = 0,
-                 fg_floor: float = 0.0) -> None:
+                 warmup: float = 0.0) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -680,12 +592,6 @@ class FeatureSimilarityLoss(nn.Module):
         if not 0.0 <= warmup <= 1.0:
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
-        self.transition_radius = _check_transition_radius(transition_radius)
-        if not 0.0 <= fg_floor < 1.0:
-            raise ValueError(f'fg_floor must be in [0, 1), got {fg_floor!r}')
-        if fg_floor and posterior != 'binomial':
-            raise ValueError('fg_floor applies to the binomial form only')
-        self.fg_floor = fg_floor
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -706,7 +612,7 @@ class FeatureSimilarityLoss(nn.Module):
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
-            self.chunk_mib, self.transition_radius, self.fg_floor)
+            self.chunk_mib)
 
     def current_weight(self) -> float:
         """``loss_weight``, ramped up over the first ``warmup`` share of
