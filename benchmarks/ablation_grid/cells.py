@@ -41,7 +41,7 @@ VARIANT_CONFIGS = {
     'hfpl-warmup': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 0.5}),
     # ... over the whole of training (warmup=1.0)
     'hfpl-warmup-long': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 1.0}),
-    # ... and FSL at half weight: the trade-off of a weaker FSL
+    # the first-half ramp at half weight: the trade-off of a weaker FSL
     'hfpl-warmup-halfweight': (TWIN_CFG, {
         'model.addon.loss_fsl.warmup': 0.5,
         'model.addon.loss_fsl.loss_weight': 0.5
