@@ -42,10 +42,6 @@ VARIANT_CONFIGS = {
     # ... over the whole of training (warmup=1.0)
     'hfpl-warmup-long': (TWIN_CFG, {'model.addon.loss_fsl.warmup': 1.0}),
     # the first-half ramp at half weight: the trade-off of a weaker FSL
-    'hfpl-warmup-features': (TWIN_CFG, {
-        'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.feature_affinity': 3
-    }),
     'hfpl-warmup-halfweight': (TWIN_CFG, {
         'model.addon.loss_fsl.warmup': 0.5,
         'model.addon.loss_fsl.loss_weight': 0.5
@@ -59,7 +55,7 @@ BASELINES = {
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
     'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
-                    'hfpl-warmup-halfweight', 'hfpl-warmup-features'),
+                    'hfpl-warmup-halfweight'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

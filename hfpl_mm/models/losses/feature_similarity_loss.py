@@ -510,23 +510,6 @@ def feature_similarity_loss(img: Tensor,
     return DY_SCALE[posterior] * loss
 
 
-def _with_feature_channels(img, feats, size, k):
-    img = F.interpolate(img.float(), size=size, mode='bilinear',
-                        align_corners=True)
-    with torch.no_grad():
-        f = F.interpolate(feats.float(), size=size, mode='bilinear',
-                          align_corners=True)
-        n, d = f.shape[:2]
-        x = f.flatten(2).transpose(1, 2)
-        x = x - x.mean(1, keepdim=True)
-        u, s_, v = torch.svd_lowrank(x, q=k, niter=2)
-        emb = (x @ v).transpose(1, 2).reshape(n, k, *size)
-        lo = emb.amin((2, 3), keepdim=True)
-        hi = emb.amax((2, 3), keepdim=True)
-        emb = (emb - lo) / (hi - lo).clamp_min(1e-6)
-    return torch.cat([img, emb], 1)
-
-
 @MODELS.register_module()
 class FeatureSimilarityLoss(nn.Module):
     """Feature-similarity loss (FSL) of `High-fidelity Pseudo-labels for
@@ -585,8 +568,7 @@ class FeatureSimilarityLoss(nn.Module):
                  chunk_mib: float = DEFAULT_CHUNK_MIB,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl',
-                 warmup: float = 0.0,
-                 feature_affinity: int = 0) -> None:
+                 warmup: float = 0.0) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -610,8 +592,6 @@ class FeatureSimilarityLoss(nn.Module):
         if not 0.0 <= warmup <= 1.0:
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
-        self.feature_affinity = feature_affinity
-        self._feats = None
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -629,9 +609,6 @@ class FeatureSimilarityLoss(nn.Module):
                     fsl_small_range_maps=old['fsl_small_range_maps'] +
                     new['fsl_small_range_maps'])
             self._diagnostics = new
-        if self.feature_affinity:
-            img = _with_feature_channels(img, self._feats, cams.shape[2:],
-                                         self.feature_affinity)
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,

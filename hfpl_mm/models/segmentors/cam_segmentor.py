@@ -341,11 +341,7 @@ class CAMSegmentor(BaseSegmentor):
 
     # ---------------------------------------------------------------- train
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        feats = self.extract_feat(inputs)
-        cams = self.decode_head(feats)
-        fsl = getattr(self.addon, 'loss_fsl', None)
-        if fsl is not None and getattr(fsl, 'feature_affinity', 0):
-            fsl._feats = self.decode_head._transform_inputs(feats).detach()
+        cams = self.decode_head(self.extract_feat(inputs))
         images = self.denormalize(inputs) if self.addon_needs_images else None
         losses = self.cam_losses(cams, data_samples, images)
         return self._add_prefix(losses, 'decode')
