@@ -78,7 +78,18 @@ def test_error_table_right_and_all_background(work_dir):
             assert float(empty) == (0.0 if background_kind else 100.0)
 
 
-def test_a_mask_the_seed_does_not_render_is_named(work_dir, tmp_path):
+def test_a_mask_the_seed_does_not_render_is_named(work_dir):
     data = osp.join(work_dir, 'data', 'hard-seed4')
     with pytest.raises(ValueError, match='synth_00000.png: not the mask'):
         sources.hard_regions(data, seed=5)
+
+
+def test_command_line_prints_the_table(work_dir, capsys, tmp_path):
+    sources.main(['--work-dir', work_dir, '--seeds', '4', '--variants',
+                  'perfect', 'empty'])
+    out = capsys.readouterr().out
+    assert 'seeds 4' in out and '| region | share of pixels | perfect | ' \
+        'empty |' in out
+    with pytest.raises(SystemExit):
+        sources.main(['--work-dir', str(tmp_path), '--variants', 'x'])
+    assert 'no hard-preset data' in capsys.readouterr().err
