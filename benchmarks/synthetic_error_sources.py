@@ -18,7 +18,7 @@ import glob
 import json
 import os.path as osp
 import sys
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Tuple
 
 import numpy as np
 from PIL import Image
@@ -29,26 +29,24 @@ from ablation_grid.cells import Cell, cell_path  # noqa: E402
 
 from hfpl_mm.datasets.synthetic import (HARD_REGIONS,  # noqa: E402
                                         render_hard_sample)
+from hfpl_mm.datasets.voc_weak import read_split_file  # noqa: E402
 from hfpl_mm.utils.cam_labels import archive_threshold_labels  # noqa: E402
-from hfpl_mm.utils.label_io import load_cam_archive  # noqa: E402
+from hfpl_mm.utils.label_io import (load_cam_archive,  # noqa: E402
+                                    load_label_png)
 
 
-def train_stems(data_root: str):
-    path = osp.join(data_root, 'ImageSets', 'Segmentation', 'train.txt')
-    with open(path) as f:
-        return [line.strip() for line in f if line.strip()]
-
-
-def hard_regions(data_root: str, seed: int) -> Dict[str, np.ndarray]:
-    """The region map of every train image of a hard-preset dataset made by
-    ``generate_synthetic_voc(..., seed=seed, preset='hard')``, rendered
-    again from the seed.
+def hard_regions(data_root: str,
+                 seed: int) -> Dict[str, Tuple[np.ndarray, np.ndarray]]:
+    """The mask and region map of every train image of a hard-preset
+    dataset made by ``generate_synthetic_voc(..., seed=seed,
+    preset='hard')``, the regions rendered again from the seed.
 
     Raises:
         ValueError: A rendered mask differs from the one on disk (another
             seed, size or renderer), naming the file.
     """
-    stems = train_stems(data_root)
+    stems = read_split_file(
+        osp.join(data_root, 'ImageSets', 'Segmentation', 'train.txt'))
     first = osp.join(data_root, 'JPEGImages', stems[0] + '.jpg')
     with Image.open(first) as im:
         size = (im.height, im.width)
@@ -57,12 +55,12 @@ def hard_regions(data_root: str, seed: int) -> Dict[str, np.ndarray]:
     for stem in stems:
         _, seg, region = render_hard_sample(rng, size, regions=True)
         path = osp.join(data_root, 'SegmentationClass', stem + '.png')
-        gt = np.array(Image.open(path))
+        gt = load_label_png(path)
         if gt.shape != seg.shape or (gt != seg).any():
             raise ValueError(f'{path}: not the mask the hard preset renders '
                              f'for seed {seed} at {size} (another seed, '
                              'size or renderer version?)')
-        regions[stem] = region
+        regions[stem] = (gt, region)
     return regions
 
 
@@ -77,20 +75,19 @@ def region_errors(labels: np.ndarray, gt: np.ndarray,
     return np.stack([wrong, total])
 
 
-def variant_errors(record: Dict, data_root: str,
-                   regions: Dict[str, np.ndarray]) -> np.ndarray:
+def variant_errors(
+        record: Dict,
+        regions: Dict[str, Tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
     """:func:`region_errors` summed over the train images of one stage-1+2
-    cell's record (its ``cam_dir`` and ``best_threshold``)."""
+    cell's record (its ``cam_dir`` and ``best_threshold``), given their
+    masks and regions (:func:`hard_regions`)."""
     counts = np.zeros((2, len(HARD_REGIONS)), np.int64)
-    for stem, region in regions.items():
+    for stem, (gt, region) in regions.items():
         path = osp.join(record['cam_dir'], stem + '.npz')
         if not osp.exists(path):
             raise FileNotFoundError(f'{path}: no CAMs of a train image')
         labels = archive_threshold_labels(
             load_cam_archive(path), [record['best_threshold']])[0]
-        gt = np.array(
-            Image.open(
-                osp.join(data_root, 'SegmentationClass', stem + '.png')))
         if labels.shape != gt.shape:
             raise ValueError(f'{path}: CAMs of {labels.shape} for a mask of '
                              f'{gt.shape}')
@@ -113,7 +110,7 @@ def error_table(work_dir: str, seeds: Sequence[int],
             if not osp.exists(path):
                 raise FileNotFoundError(f'{path}: the cell has not run')
             with open(path) as f:
-                counts = variant_errors(json.load(f), data_root, regions)
+                counts = variant_errors(json.load(f), regions)
             totals[v] += counts
     pixels = totals[variants[0]][1]  # the same valid pixels for every one
     share = pixels / max(int(pixels.sum()), 1)

@@ -11,6 +11,7 @@ from helpers import REPO
 from PIL import Image
 
 from hfpl_mm.datasets.synthetic import HARD_REGIONS, generate_synthetic_voc
+from hfpl_mm.datasets.voc_weak import read_split_file
 from hfpl_mm.utils.label_io import save_npz_atomic
 
 spec = importlib.util.spec_from_file_location(
@@ -44,7 +45,8 @@ def work_dir(tmp_path_factory):
     for variant in ('perfect', 'empty'):
         cam_dir = root / 'runs' / variant
         os.makedirs(cam_dir)
-        for stem in sources.train_stems(data):
+        for stem in read_split_file(
+                osp.join(data, 'ImageSets', 'Segmentation', 'train.txt')):
             gt = np.array(
                 Image.open(osp.join(data, 'SegmentationClass',
                                     stem + '.png')))
