@@ -4,10 +4,11 @@ FSL: ``dense`` (all pairs, exact), ``local`` (window of radius 3 sigma),
 ``auto`` (the default: whichever of the two :func:`choose_impl` picks) and a
 straightforward ``cdist`` version, at 28x28, 56x56 and 112x112 CAMs, batch 8,
 20 foreground classes (21 prediction channels with background).
-ISL: sampling + loss against GAP + loss, same shapes. FSL with its weight
-ramped up (``warmup``, for images whose colour edges mislead) on the
-``local`` path at 56x56, against the same module without it: its time and
-operator calls must stay within 1.5x of plain ``local``.
+ISL: sampling + loss against GAP + loss, same shapes. FSL's options
+for images whose colour edges mislead (its weight ramped up, ``warmup``;
+pairs weighted by the CAMs' certainty, ``certainty_weighting``) on the
+``local`` path at 56x56, against the same module without them: their time
+and operator calls must stay within 1.5x of plain ``local``.
 
 Every measurement runs in a fresh subprocess. Time is the best of
 ``--repeats`` forward+backward calls (on CUDA after
@@ -40,6 +41,9 @@ BATCH, CLASSES = 8, 20
 OPTION_CASES = {
     'plain': {},
     'warmup=0.5': dict(warmup=0.5),
+    'certainty_weighting': dict(certainty_weighting=True),
+    'warmup=0.5 + certainty_weighting': dict(warmup=0.5,
+                                             certainty_weighting=True),
 }
 OPTION_SIZE = 56
 

@@ -1,4 +1,4 @@
-from .feature_similarity_loss import (FeatureSimilarityLoss,
+from .feature_similarity_loss import (FeatureSimilarityLoss, certainty,
                                       feature_similarity_loss, fsl_dense,
                                       fsl_local, gaussian_tail_mass,
                                       max_prediction_distance,
@@ -10,7 +10,8 @@ from .multilabel_soft_margin_loss import (MultiLabelSoftMarginLoss,
                                           multilabel_soft_margin_loss)
 
 __all__ = [
-    'FeatureSimilarityLoss', 'feature_similarity_loss', 'fsl_dense',
+    'FeatureSimilarityLoss', 'certainty', 'feature_similarity_loss',
+    'fsl_dense',
     'fsl_local', 'gaussian_tail_mass', 'max_prediction_distance',
     'prediction_maps', 'ADDON_GUIDE', 'HFPLAddon', 'ImportanceSamplingLoss',
     'importance_sampling_loss',

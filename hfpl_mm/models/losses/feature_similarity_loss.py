@@ -17,6 +17,8 @@ Similar colours (t < 0) pull predictions together, colour edges (t > 0)
 push them apart. The multinomial form (the predecessor, "Importance
 sampling CAMs", arXiv 2203.12459) takes y as the softmax over a learned
 background channel + classes and ``dy_ij = ||y_i - y_j||^2`` (no 0.5).
+With ``certainty_weighting`` (a variant of ours, see :func:`certainty`)
+every pair is also scaled by ``(c_i + c_j) / 2``.
 
 Two implementations share this interface, and ``auto`` (the default)
 picks between them (:func:`choose_impl`):
@@ -54,7 +56,8 @@ def prediction_maps(cams: Tensor,
                     labels: Tensor,
                     posterior: str = 'binomial',
                     eps: float = 1e-5,
-                    cam_norm: str = 'minmax') -> Tensor:
+                    cam_norm: str = 'minmax',
+                    detach_range: bool = False) -> Tensor:
     """Per-pixel class predictions y used by FSL, with a background channel.
 
     Binomial (HFPL; classes independent): foreground maps are the CAMs
@@ -74,6 +77,9 @@ def prediction_maps(cams: Tensor,
         cam_norm (str): Normalisation of the binomial form, 'minmax'
             (reference) or 'max' (``relu(cam) / max``, our earlier variant).
             Defaults to 'minmax'.
+        detach_range (bool): The binomial form's normalisation with each
+            map's minimum and maximum held constant in the backward pass
+            (:func:`normalize_cams`). Defaults to False.
 
     Returns:
         Tensor: Predictions (N, C + 1, H, W), background first, in float32
@@ -89,7 +95,7 @@ def prediction_maps(cams: Tensor,
     if bg:
         return cams.softmax(dim=1)
     mask = labels.to(cams.dtype)[:, :, None, None]
-    fg = normalize_cams(cams, cam_norm, eps) * mask
+    fg = normalize_cams(cams, cam_norm, eps, detach_range) * mask
     return torch.cat([1.0 - fg.amax(dim=1, keepdim=True), fg], dim=1)
 
 
@@ -168,6 +174,22 @@ def max_prediction_distance(y: Tensor) -> float:
     return float(0.5 * (rng**2).sum(1).max())
 
 
+def certainty(y: Tensor) -> Tensor:
+    """How decided each pixel's foreground / background split is,
+    ``c = |2 y_bg - 1|`` (N, H, W), detached: 1 where the background
+    prediction (the first channel of :func:`prediction_maps`) is 0 or 1,
+    0 where it is 0.5.
+
+    ``certainty_weighting`` scales FSL's pair (i, j) by ``(c_i + c_j) / 2``:
+    a pair acts where at least one of its pixels is decided, so decided
+    regions still pull in their similar neighbours and push away those
+    across a colour edge, while pairs inside a region the CAMs have not
+    decided (a background field the classifier half activates) barely act
+    and FSL does not drive it to either extreme.
+    """
+    return (2.0 * y[:, 0].detach() - 1.0).abs()
+
+
 def _check_inputs(img: Tensor, y: Tensor) -> None:
     if img.dim() != 4 or y.dim() != 4:
         raise ValueError('FSL expects img (N, 3, H, W) and predictions '
@@ -202,7 +224,8 @@ def fsl_dense(img: Tensor,
               y: Tensor,
               mu: float = 2.5,
               sigma: float = 5.0,
-              eps: float = 1e-5) -> Tensor:
+              eps: float = 1e-5,
+              certainty_weighting: bool = False) -> Tensor:
     """FSL over all ordered pixel pairs (exact).
 
     Args:
@@ -211,6 +234,8 @@ def fsl_dense(img: Tensor,
         mu (float): Colour threshold shift. Defaults to 2.5.
         sigma (float): Spatial Gaussian std in pixels. Defaults to 5.0.
         eps (float): Epsilon of the colour logit. Defaults to 1e-5.
+        certainty_weighting (bool): Scale each pair by ``(c_i + c_j) / 2``
+            (:func:`certainty`). Defaults to False.
 
     Returns:
         Tensor: Scalar loss.
@@ -219,6 +244,9 @@ def fsl_dense(img: Tensor,
     n, _, h, w = y.shape
     with torch.no_grad():
         kernel = pair_kernel(img.detach().to(y.dtype), mu, sigma, eps)
+        if certainty_weighting:
+            c = certainty(y).flatten(1)
+            kernel = kernel * (0.5 * (c[:, :, None] + c[:, None, :]))
     yf = y.flatten(2).transpose(1, 2)
     sq = yf.pow(2).sum(-1)
     dy = 0.5 * (sq[:, :, None] + sq[:, None, :]) - yf @ yf.transpose(1, 2)
@@ -252,8 +280,17 @@ def column_tiles(w: int, rw: int, c: int) -> Tuple[int, int]:
     return best[1], best[2]
 
 
+def local_channels(c: int, certainty_weighting: bool = False) -> int:
+    """Channels of the local FSL's matrix product for C prediction channels:
+    the predictions and a channel of ones (``C + 1``); with
+    ``certainty_weighting`` also the predictions times the certainty, their
+    squared norm and the certainty (``2 C + 3``, see :class:`_LocalFSL`)."""
+    return 2 * c + 3 if certainty_weighting else c + 1
+
+
 def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
-                     itemsize: int = 4) -> int:
+                     itemsize: int = 4,
+                     certainty_weighting: bool = False) -> int:
     """Window rows per chunk of :func:`fsl_local` for predictions of
     ``shape`` (N, C, H, W): as many as fit ``chunk_mib`` (at least one).
 
@@ -261,13 +298,15 @@ def local_chunk_rows(shape, radius: int, chunk_mib: float = DEFAULT_CHUNK_MIB,
     tiles (:func:`column_tiles`; ``width + 2 r`` rows each) and a scratch
     buffer holding either the colour distances and colour term (``2 r + 1``
     values per pixel each) or the tiles' copy of the predictions (``C + 1``
-    channels).
+    channels; ``2 C + 3`` with ``certainty_weighting``, see
+    :func:`local_channels`).
     """
     n, c, h, w = shape
+    k = local_channels(c, certainty_weighting)
     rw = min(radius, w - 1)
-    nt, t = column_tiles(w, rw, c + 1)
+    nt, t = column_tiles(w, rw, k)
     cols, tp = 2 * rw + 1, t + 2 * rw
-    scratch = max(2 * nt * t * cols, nt * (c + 1) * tp)
+    scratch = max(2 * nt * t * cols, nt * k * tp)
     per_row = n * h * (nt * tp * t + scratch) * itemsize
     return max(1, int(chunk_mib * 2**20 // per_row))
 
@@ -291,12 +330,31 @@ class _LocalFSL(torch.autograd.Function):
     ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
     O(N (C + 1) H W).
+
+    With the certainty ``c`` (:func:`certainty`, a constant) each pair is
+    scaled by ``(c_i + c_j) / 2``; by the symmetry of k and of the pair
+    distance the pair sum is then
+    ``sum_i c_i (0.5 s_i ||y_i||^2 + 0.5 u_i - y_i . z_i)`` with
+    ``u_i = sum_j k_ij ||y_j||^2``, and its gradient is
+    ``c_i s_i y_i + v_i y_i - c_i z_i - w_i`` with ``v_i = sum_j k_ij c_j``
+    and ``w_i = sum_j k_ij c_j y_j``: the same matrix product over the
+    channels (y, c y, 1, ||y||^2, c).
     """
 
     @staticmethod
     def forward(ctx, y: Tensor, x: Tensor, radius: int, mu: float,
-                sigma: float, eps: float, chunk_rows: int) -> Tensor:
+                sigma: float, eps: float, chunk_rows: int,
+                cert: Optional[Tensor]) -> Tensor:
         n, c, h, w = y.shape
+        # channels of the matrix product: the predictions and ones, with
+        # the certainty also c y, ||y||^2 and c
+        if cert is None:
+            ext = torch.cat([y, y.new_ones(n, 1, h, w)], 1)
+        else:
+            cn = cert[:, None]
+            ext = torch.cat([y, cn * y, y.new_ones(n, 1, h, w),
+                             y.square().sum(1, keepdim=True), cn], 1)
+        nk = ext.shape[1]
         ch = x.shape[1]
         rh, rw = min(radius, h - 1), min(radius, w - 1)
         cols = 2 * rw + 1
@@ -306,14 +364,12 @@ class _LocalFSL(torch.autograd.Function):
         extra = rows - (2 * rh + 1)
         # output columns in nt tiles of width t (padded to wpad), each
         # reading t + 2 rw input columns
-        nt, t = column_tiles(w, rw, c + 1)
+        nt, t = column_tiles(w, rw, nk)
         wpad, tp = nt * t, t + 2 * rw
-        # predictions and a channel of ones, zero outside the image: the
-        # ones give s, the zeros drop the pairs that leave the image
-        ya = F.pad(
-            torch.cat([y, y.new_ones(n, 1, h, w)], 1),
-            (rw, rw + wpad - w, rh, rh + extra))
-        # (n, h, tile, c + 1, window row, tile column), split into chunks
+        # zero outside the image: the ones give s, the zeros drop the
+        # pairs that leave the image
+        ya = F.pad(ext, (rw, rw + wpad - w, rh, rh + extra))
+        # (n, h, tile, nk, window row, tile column), split into chunks
         y_rows = ya.unfold(2, rows, 1).unfold(3, tp, t).permute(
             0, 2, 3, 1, 4, 5).split(r, 4)
         # neighbour colours (n, h, window row, column, offset) per channel
@@ -342,16 +398,16 @@ class _LocalFSL(torch.autograd.Function):
         # one scratch buffer: the colour distances dx and the colour term
         # tmp while the kernel is computed, then the chunk's contiguous
         # predictions
-        k_shape, y_shape = (n, h, r, wpad, cols), (n, h, nt, c + 1, r, tp)
+        k_shape, y_shape = (n, h, r, wpad, cols), (n, h, nt, nk, r, tp)
         numel = math.prod(k_shape)
         scratch = y.new_empty(max(2 * numel, math.prod(y_shape)))
         dx = scratch[:numel].view(k_shape)
         tmp = scratch[numel:2 * numel].view(k_shape)
         tmp_tiles = tmp.view(n, h, r, nt, t, cols).permute(0, 1, 3, 2, 4, 5)
         y_chunk = scratch[:math.prod(y_shape)].view(y_shape)
-        y_mat = y_chunk.view(n * h * nt, c + 1, r * tp)
+        y_mat = y_chunk.view(n * h * nt, nk, r * tp)
         fill = y.new_tensor(ch * (1.0 + eps))
-        z = y.new_zeros(n * h * nt, c + 1, t)
+        z = y.new_zeros(n * h * nt, nk, t)
         big_e = math.exp(2.0 * mu)
         for j in range(chunks):
             # summed L1 colour distance dx (scaled by the C channels, which
@@ -366,20 +422,36 @@ class _LocalFSL(torch.autograd.Function):
             torch.addcmul(g_split[j], tmp_tiles, g2_split[j], out=band_k)
             y_chunk.copy_(y_rows[j])
             z.baddbmm_(y_mat, band_mat)
-        z = z.view(n, h, nt, c + 1, t).permute(0, 3, 1, 2, 4).reshape(
-            n, c + 1, h, wpad)[..., :w]
-        s, zy = z[:, c], z[:, :c]
-        total = (s * y.square().sum(1)).sum() - (y * zy).sum()
-        ctx.save_for_backward(y, s, zy)
+        z = z.view(n, h, nt, nk, t).permute(0, 3, 1, 2, 4).reshape(
+            n, nk, h, wpad)[..., :w]
+        if cert is None:
+            s, zy = z[:, c], z[:, :c]
+            total = (s * y.square().sum(1)).sum() - (y * zy).sum()
+            ctx.save_for_backward(y, s, zy)
+            return -total / (n * h * w)
+        zy, wy = z[:, :c], z[:, c:2 * c]
+        s, u, v = z[:, 2 * c], z[:, 2 * c + 1], z[:, 2 * c + 2]
+        total = (cert * (0.5 * s * ext[:, 2 * c + 1] + 0.5 * u)).sum() - (
+            cert[:, None] * y * zy).sum()
+        ctx.save_for_backward(y, s, zy, cert, v, wy)
         return -total / (n * h * w)
 
     @staticmethod
     @once_differentiable
     def backward(ctx, grad_out: Tensor):
-        y, s, zy = ctx.saved_tensors
+        saved = ctx.saved_tensors
+        y, s, zy = saved[:3]
         n, _, h, w = y.shape
-        grad = (s[:, None] * y).sub_(zy).mul_(grad_out * (-2.0 / (n * h * w)))
-        return grad, None, None, None, None, None, None
+        if len(saved) == 3:
+            scale = grad_out * (-2.0 / (n * h * w))
+            grad = (s[:, None] * y).sub_(zy).mul_(scale)
+        else:
+            cert, v, wy = saved[3:]
+            cert = cert[:, None]
+            grad = ((cert * s[:, None] + v[:, None]) * y).sub_(
+                cert * zy).sub_(wy)
+            grad.mul_(grad_out * (-1.0 / (n * h * w)))
+        return grad, None, None, None, None, None, None, None
 
 
 def fsl_local(img: Tensor,
@@ -388,7 +460,8 @@ def fsl_local(img: Tensor,
               sigma: float = 5.0,
               radius: Optional[int] = None,
               eps: float = 1e-5,
-              chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
+              chunk_mib: float = DEFAULT_CHUNK_MIB,
+              certainty_weighting: bool = False) -> Tensor:
     """FSL over pixel pairs within a square window of ``radius``.
 
     Equal to :func:`fsl_dense` when the window covers the image, otherwise
@@ -407,6 +480,9 @@ def fsl_local(img: Tensor,
         chunk_mib (float): Working-set bound of one chunk of window rows
             (:func:`local_chunk_rows`); larger chunks mean fewer, larger
             operations. Defaults to 48.
+        certainty_weighting (bool): Scale each pair by ``(c_i + c_j) / 2``
+            (:func:`certainty`; the matrix product's channels go from
+            ``C + 1`` to ``2 C + 3``). Defaults to False.
 
     Returns:
         Tensor: Scalar loss.
@@ -416,8 +492,10 @@ def fsl_local(img: Tensor,
     if radius < 1:
         raise ValueError(f'radius must be >= 1, got {radius}')
     x = img.detach().to(y.dtype)
-    rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size())
-    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows)
+    rows = local_chunk_rows(y.shape, radius, chunk_mib, y.element_size(),
+                            certainty_weighting)
+    cert = certainty(y) if certainty_weighting else None
+    return _LocalFSL.apply(y, x, radius, mu, sigma, eps, rows, cert)
 
 
 def dense_bytes(shape, itemsize: int = 4) -> int:
@@ -466,7 +544,9 @@ def feature_similarity_loss(img: Tensor,
                             eps: float = 1e-5,
                             cam_norm: str = 'minmax',
                             dense_mib: float = DEFAULT_DENSE_MIB,
-                            chunk_mib: float = DEFAULT_CHUNK_MIB) -> Tensor:
+                            chunk_mib: float = DEFAULT_CHUNK_MIB,
+                            certainty_weighting: bool = False,
+                            detach_range: bool = False) -> Tensor:
     """FSL from the image, the CAM logits and the image-level labels.
 
     Args:
@@ -488,13 +568,18 @@ def feature_similarity_loss(img: Tensor,
         dense_mib (float): Memory bound of 'dense' under 'auto'.
             Defaults to 64.
         chunk_mib (float): Chunk working set of 'local'. Defaults to 48.
+        certainty_weighting (bool): Scale each pair by ``(c_i + c_j) / 2``
+            (:func:`certainty`). Defaults to False.
+        detach_range (bool): See :func:`prediction_maps`. Defaults to
+            False.
 
     Returns:
         Tensor: Scalar loss in float32 (float64 for float64 CAMs).
     """
     if impl not in IMPLS:
         raise ValueError(f'impl must be one of {IMPLS}, got {impl!r}')
-    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm)
+    y = prediction_maps(cams, labels, posterior, eps, cam_norm=cam_norm,
+                        detach_range=detach_range)
     if img.shape[2:] != y.shape[2:]:
         img = F.interpolate(
             img.to(y.dtype), size=y.shape[2:], mode='bilinear',
@@ -504,9 +589,10 @@ def feature_similarity_loss(img: Tensor,
         impl = choose_impl(y.shape, r, dense_mib, y.element_size())
         _log_choice_once(impl, y.shape, r)
     if impl == 'dense':
-        loss = fsl_dense(img, y, mu, sigma, eps)
+        loss = fsl_dense(img, y, mu, sigma, eps, certainty_weighting)
     else:
-        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib)
+        loss = fsl_local(img, y, mu, sigma, radius, eps, chunk_mib,
+                         certainty_weighting)
     return DY_SCALE[posterior] * loss
 
 
@@ -554,6 +640,25 @@ class FeatureSimilarityLoss(nn.Module):
             hard preset (7.4 to 2.7 over three seeds; still below the
             baseline on every seed, docs/results.md). 0.0 (a constant
             weight) is the paper's. Defaults to 0.0.
+        certainty_weighting (bool): Scale every pixel pair by how decided
+            its pixels' foreground / background split already is,
+            ``(c_i + c_j) / 2`` with ``c = |2 y_bg - 1|`` detached
+            (:func:`certainty`), so that FSL sharpens what the CAMs have
+            decided and does not drive a region they have not (a
+            background field the classifier half activates) to either
+            extreme. A variant of ours for data whose colour edges are
+            not always object contours, measured with ``warmup=0.5`` (the
+            ablation's ``hfpl-warmup-certainty``; docs/results.md). False
+            (every pair at its colour and spatial weight) is the paper's.
+            Defaults to False.
+        detach_range (bool): Hold each binomial map's minimum and maximum
+            constant in the backward pass of the min-max normalisation, so
+            that FSL moves each pixel through its own value only and not a
+            map's scale through its maximum pixel. A variant of ours that
+            tests where FSL's effect comes from; on the synthetic presets
+            it removes the contour-F gain (docs/results.md). False (the
+            reference's normalisation, gradient through the minimum and
+            maximum) is the paper's. Defaults to False.
     """
 
     def __init__(self,
@@ -568,7 +673,9 @@ class FeatureSimilarityLoss(nn.Module):
                  chunk_mib: float = DEFAULT_CHUNK_MIB,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_fsl',
-                 warmup: float = 0.0) -> None:
+                 warmup: float = 0.0,
+                 certainty_weighting: bool = False,
+                 detach_range: bool = False) -> None:
         super().__init__()
         if posterior not in POSTERIORS:
             raise ValueError(f'posterior must be one of {POSTERIORS}, '
@@ -592,6 +699,8 @@ class FeatureSimilarityLoss(nn.Module):
         if not 0.0 <= warmup <= 1.0:
             raise ValueError(f'warmup must be in [0, 1], got {warmup!r}')
         self.warmup = warmup
+        self.certainty_weighting = bool(certainty_weighting)
+        self.detach_range = bool(detach_range)
         #: Set by :meth:`start_diagnostics` (a segmentor logging its
         #: training diagnostics, ``train_cfg.log_loss_grad_norms``).
         self.record_diagnostics = False
@@ -612,7 +721,7 @@ class FeatureSimilarityLoss(nn.Module):
         return self.current_weight() * feature_similarity_loss(
             img, cams, labels, self.posterior, self.mu, self.sigma,
             self.impl, self.radius, self.eps, self.cam_norm, self.dense_mib,
-            self.chunk_mib)
+            self.chunk_mib, self.certainty_weighting, self.detach_range)
 
     def current_weight(self) -> float:
         """``loss_weight``, ramped up over the first ``warmup`` share of

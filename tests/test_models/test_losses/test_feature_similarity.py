@@ -401,3 +401,141 @@ def test_warmup_ramps_the_weight_over_the_first_share_of_training():
 def test_warmup_outside_zero_to_one_is_refused(warmup):
     with pytest.raises(ValueError, match='warmup'):
         MODELS.build(dict(type='FeatureSimilarityLoss', warmup=warmup))
+
+
+def certainty_loop_reference(img, y, mu=2.5, sigma=5.0, eps=1e-5):
+    """Independent float64 reference of ``certainty_weighting``: the pair
+    loop with every pair scaled by ``(c_i + c_j) / 2``, ``c = |2 y_0 - 1|``
+    (y_0 the background prediction)."""
+    img = img.double().numpy()
+    y = y.double().detach().numpy()
+    n, _, h, w = y.shape
+    total = 0.0
+    for b in range(n):
+        cert = np.abs(2 * y[b, 0] - 1).ravel()
+        px = [(i // w, i % w) for i in range(h * w)]
+        for i, (ri, ci) in enumerate(px):
+            for j, (rj, cj) in enumerate(px):
+                dx = np.abs(img[b, :, ri, ci] - img[b, :, rj, cj]).sum() / 3
+                dx = min(max(dx, 0.0), 1.0)
+                t = math.tanh(mu + math.log((dx + eps) / (1 - dx + eps)))
+                dy = 0.5 * ((y[b, :, ri, ci] - y[b, :, rj, cj])**2).sum()
+                d2 = (ri - rj)**2 + (ci - cj)**2
+                wgt = math.exp(-d2 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+                total += wgt * dy * t * 0.5 * (cert[i] + cert[j])
+    return -total / (n * h * w)
+
+
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_certainty_weighting_matches_pair_loop(posterior):
+    img, cams, labels = make_inputs(posterior=posterior, seed=2)
+    y = prediction_maps(cams, labels, posterior).double()
+    ref = certainty_loop_reference(img, y, sigma=2.0)
+    got = fsl_dense(img, y, sigma=2.0, certainty_weighting=True).item()
+    assert got == pytest.approx(ref, rel=1e-9)
+    # the weights lie in [0, 1] and are not all 1: the loss differs from
+    # the unweighted one
+    assert abs(got - fsl_dense(img, y, sigma=2.0).item()) > 1e-6
+
+
+def test_certainty_weighting_two_pixel_hand_value():
+    # the black and white pixels of test_two_pixel_hand_value
+    img = torch.tensor([[[[0., 1.]], [[0., 1.]], [[0., 1.]]]],
+                       dtype=torch.float64)
+    labels = torch.ones(1, 1, dtype=torch.float64)
+    eps, mu, sigma = 1e-5, 2.5, 5.0
+    t = math.tanh(mu + math.log((1 + eps) / eps))
+    wgt = math.exp(-1 / (2 * sigma**2)) / (2 * math.pi * sigma**2)
+    # the multinomial form (y a softmax over background + class) gives an
+    # undecided pixel with two pixels: logits [bg, class] = [2, 0], [0, 0]
+    cams = torch.tensor([[[[2., 0.]], [[0., 0.]]]], dtype=torch.float64)
+    y1 = 1 / (1 + math.exp(2))
+    # pixel 0: y = [1 - y1, y1], c0 = 1 - 2 y1; pixel 1: y = [0.5, 0.5],
+    # c1 = 0
+    dy = 0.5 * (2 * (0.5 - y1)**2)
+    c0, c1 = 1 - 2 * y1, 0.0
+    # two ordered pairs, the multinomial's dy factor 2, N * H * W = 2
+    expected = -(2 * wgt * dy * t * 0.5 * (c0 + c1)) * 2 / 2
+    for impl in ('dense', 'local'):
+        got = feature_similarity_loss(
+            img, cams, labels, 'multinomial', impl=impl,
+            certainty_weighting=True).item()
+        assert got == pytest.approx(expected, rel=1e-9)
+    # two undecided pixels (both backgrounds at 0.5): no pair acts
+    even = torch.zeros_like(cams)
+    assert feature_similarity_loss(
+        img, even, labels, 'multinomial',
+        certainty_weighting=True).item() == 0.0
+
+
+@pytest.mark.parametrize('chunk_mib', [48.0, 1e-4])
+@pytest.mark.parametrize('posterior', ['binomial', 'multinomial'])
+def test_certainty_weighting_local_equals_dense(posterior, chunk_mib):
+    img, cams, labels = make_inputs(n=2, c=3, h=7, w=9, seed=4,
+                                    posterior=posterior)
+    out = {}
+    for impl in ('dense', 'local'):
+        x = cams.clone().requires_grad_(True)
+        if impl == 'dense':
+            loss = feature_similarity_loss(
+                img, x, labels, posterior, sigma=3.0, impl='dense',
+                certainty_weighting=True)
+        else:
+            loss = fsl_local(
+                img, prediction_maps(x, labels, posterior), sigma=3.0,
+                radius=8, chunk_mib=chunk_mib, certainty_weighting=True)
+            loss = loss * (2.0 if posterior == 'multinomial' else 1.0)
+        loss.backward()
+        out[impl] = (loss.item(), x.grad)
+    assert out['local'][0] == pytest.approx(out['dense'][0], rel=1e-10)
+    torch.testing.assert_close(out['local'][1], out['dense'][1], rtol=1e-9,
+                               atol=1e-12)
+
+
+def test_certainty_weighting_option_of_the_module():
+    img, cams, labels = make_inputs(n=1, c=2, h=6, w=6, seed=9)
+    plain = MODELS.build(dict(type='FeatureSimilarityLoss'))
+    weighted = MODELS.build(
+        dict(type='FeatureSimilarityLoss', certainty_weighting=True))
+    assert weighted(img, cams, labels).item() == pytest.approx(
+        feature_similarity_loss(img, cams, labels,
+                                certainty_weighting=True).item(), rel=1e-12)
+    assert weighted(img, cams, labels).item() != pytest.approx(
+        plain(img, cams, labels).item(), rel=1e-3)
+
+
+def test_detach_range_keeps_the_value_and_moves_pixels_only():
+    img, cams, labels = make_inputs(n=2, c=3, h=5, w=6, seed=6)
+    grads = {}
+    for detach in (False, True):
+        x = cams.clone().requires_grad_(True)
+        loss = feature_similarity_loss(img, x, labels, sigma=2.0,
+                                       impl='dense', detach_range=detach)
+        loss.backward()
+        grads[detach] = (loss.item(), x.grad)
+    assert grads[True][0] == pytest.approx(grads[False][0], rel=1e-12)
+    # independent form: the min-max normalisation with the per-map minimum
+    # and maximum of relu(cams) as constants
+    x = cams.clone().requires_grad_(True)
+    p = x.clamp_min(0)
+    hi = cams.clamp_min(0).flatten(2).amax(-1)[..., None, None]
+    lo = cams.clamp_min(0).flatten(2).amin(-1)[..., None, None]
+    eps = 1e-5
+    mask = labels[..., None, None]
+    fg = (p - lo - eps).clamp_min(0) / (hi - lo + eps) * mask
+    y = torch.cat([1 - fg.amax(1, keepdim=True), fg], 1)
+    fsl_dense(img, y, sigma=2.0).backward()
+    torch.testing.assert_close(grads[True][1], x.grad, rtol=1e-10,
+                               atol=1e-14)
+    # the reference's gradient also reaches each labelled map's maximum
+    # pixel through the normalisation: there the two differ
+    flat = cams.clamp_min(0).flatten(2)
+    top = flat.argmax(-1)
+    differ = [
+        abs(grads[False][1][b, k].flatten()[top[b, k]] -
+            grads[True][1][b, k].flatten()[top[b, k]]).item()
+        for b in range(2) for k in range(3) if labels[b, k] > 0
+    ]
+    assert min(differ) > 1e-6
+    built = MODELS.build(dict(type='FeatureSimilarityLoss', detach_range=True))
+    assert built.detach_range is True
