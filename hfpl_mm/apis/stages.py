@@ -43,6 +43,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
+from ..datasets.voc_weak import read_split_file
 from ..evaluation.label_folders import evaluate_label_dirs, sweep_cam_dir
 from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
@@ -83,13 +84,10 @@ def _split_file(root: str, split: str) -> str:
 
 
 def _read_split_stems(path: str) -> List[str]:
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'{path}: no such split file')
-    with open(path) as f:
-        stems = [line.split()[0] for line in f if line.strip()]
-    if not stems:
-        raise ValueError(f'{path}: an empty split file')
-    return stems
+    """The file stems (the names every output is saved under) of a split
+    file's image ids, read as the datasets read it
+    (:func:`~hfpl_mm.datasets.voc_weak.read_split_file`)."""
+    return [osp.basename(i.replace('\\', '/')) for i in read_split_file(path)]
 
 
 class DataLayout:

@@ -355,3 +355,26 @@ def test_stopped_training_stage_resumes(synthetic_voc, tmp_path):
     assert 'resumed' in last.lower() or 'Load checkpoint' in last
     assert 'Iter(train) [1/4]' not in last  # continued, not restarted
     assert 'Iter(train) [4/4]' in last
+
+
+def test_eval_split_read_as_the_datasets_read_it(tmp_path):
+    """The images stage 2 is scored on are the split file's ids as
+    ``read_split_file`` reads them (their file stems), and the split file's
+    mistakes are its errors."""
+    from hfpl_mm.apis.stages import DataLayout
+    root = tmp_path / 'voc'
+    for sub in ('JPEGImages', 'SegmentationClass', 'ImageSets/Segmentation'):
+        (root / sub).mkdir(parents=True)
+    for name in ('train', 'val'):
+        (root / 'ImageSets' / 'Segmentation' / f'{name}.txt').write_text(
+            '2007_000032\n')
+    split = root / 'ImageSets' / 'Segmentation' / 'scored.txt'
+    split.write_text('2007_000032\n\n  2007_000039  \nextra/2008_000001\n')
+    layout = DataLayout(str(root), str(tmp_path / 'work'),
+                        eval_split='scored')
+    assert layout.eval_stems == ['2007_000032', '2007_000039', '2008_000001']
+    split.write_text('2007_000032\n2007_000032\n')
+    with pytest.raises(ValueError, match=r'scored\.txt.*repeats line 1'):
+        DataLayout(str(root), str(tmp_path / 'work'), eval_split='scored')
+    with pytest.raises(FileNotFoundError, match='missing.txt'):
+        DataLayout(str(root), str(tmp_path / 'work'), eval_split='missing')
