@@ -20,15 +20,13 @@ of the ``--baselines`` (vanilla CAM by default)
   binomial-vs-multinomial comparison on the paper's baseline),
 * ``puzzlecam``, ``puzzlecam-hfpl``: Puzzle-CAM and its add-on twin,
 * ``hfpl-warmup``, ``hfpl-warmup-long``, ``hfpl-warmup-halfweight``,
-  ``hfpl-warmup-certainty``, ``hfpl-detach-range``,
-  ``hfpl-warmup-detach-range`` (``--baselines fsl-options``): the add-on
-  with FSL for colour edges that are not object contours: its weight
-  ramped up over the first half of training (``warmup=0.5``) or the whole
-  of it (``warmup=1.0``), the half ramp to half the weight
-  (``loss_weight=0.5``), the ramp with pairs weighted by the CAMs'
-  certainty (``certainty_weighting``), and the normalisation's range held
-  constant (``detach_range``); judged against ``baseline`` and ``hfpl`` in
-  a table of their own,
+  ``hfpl-warmup-certainty`` (``--baselines fsl-options``): the add-on with
+  FSL for colour edges that are not object contours: its weight ramped up
+  over the first half of training (``warmup=0.5``) or the whole of it
+  (``warmup=1.0``), the half ramp to half the weight (``loss_weight=0.5``),
+  and the ramp with pairs weighted by the CAMs' certainty
+  (``certainty_weighting``, the robust twins' FSL); judged against
+  ``baseline`` and ``hfpl`` in a table of their own,
 
 a *stage-1+2 cell* trains the CAM network and evaluates its train-split
 CAMs: mIoU at the best threshold of the reference's sweep and at the fixed
@@ -107,8 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                    'seam-hfpl, seam-hfpl-multinomial), puzzlecam (puzzlecam, '
                    'puzzlecam-hfpl), fsl-options (baseline, hfpl, '
                    'hfpl-warmup, hfpl-warmup-long, hfpl-warmup-halfweight, '
-                   'hfpl-warmup-certainty, hfpl-detach-range, '
-                   'hfpl-warmup-detach-range: FSL\'s options); the '
+                   'hfpl-warmup-certainty: FSL\'s options); the '
                    'synthetic-scale configs of configs/synthetic/')
     p.add_argument('--variants', nargs='+', choices=VARIANTS,
                    help='stage-1+2 variants (default: every variant of '

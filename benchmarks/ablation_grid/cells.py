@@ -52,15 +52,6 @@ VARIANT_CONFIGS = {
         'model.addon.loss_fsl.warmup': 0.5,
         'model.addon.loss_fsl.certainty_weighting': True
     }),
-    # the normalisation's minimum and maximum held constant (detach_range),
-    # with and without the ramp
-    'hfpl-detach-range': (TWIN_CFG, {
-        'model.addon.loss_fsl.detach_range': True
-    }),
-    'hfpl-warmup-detach-range': (TWIN_CFG, {
-        'model.addon.loss_fsl.warmup': 0.5,
-        'model.addon.loss_fsl.detach_range': True
-    }),
 }
 #: Every variant, in report order.
 VARIANTS = tuple(VARIANT_CONFIGS)
@@ -70,8 +61,7 @@ BASELINES = {
     'seam': ('seam', 'seam-hfpl', 'seam-hfpl-multinomial'),
     'puzzlecam': ('puzzlecam', 'puzzlecam-hfpl'),
     'fsl-options': ('baseline', 'hfpl', 'hfpl-warmup', 'hfpl-warmup-long',
-                    'hfpl-warmup-halfweight', 'hfpl-warmup-certainty',
-                    'hfpl-detach-range', 'hfpl-warmup-detach-range'),
+                    'hfpl-warmup-halfweight', 'hfpl-warmup-certainty'),
 }
 #: The FSL options' variants, each judged against the baseline and the
 #: reference FSL (``hfpl``) by :func:`~.report.fsl_option_lines`.

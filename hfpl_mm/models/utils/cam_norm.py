@@ -8,8 +8,7 @@ CAM_NORMS = ('minmax', 'max')
 
 
 def normalize_cams(cams: Tensor, mode: str = 'minmax',
-                   eps: float = 1e-5,
-                   detach_range: bool = False) -> Tensor:
+                   eps: float = 1e-5) -> Tensor:
     """Normalise every (image, class) map of ``relu(cams)`` to [0, 1].
 
     With ``p = relu(cams)`` and its per-map minimum and maximum:
@@ -26,10 +25,6 @@ def normalize_cams(cams: Tensor, mode: str = 'minmax',
             are spatial).
         mode (str): 'minmax' or 'max'. Defaults to 'minmax'.
         eps (float): Defaults to 1e-5.
-        detach_range (bool): Treat each map's minimum and maximum as
-            constants in the backward pass, so a gradient reaches every
-            pixel only through its own value (the reference lets it reach
-            the minimum and maximum pixels as well). Defaults to False.
 
     Returns:
         Tensor: Normalised maps, same shape and dtype.
@@ -39,11 +34,7 @@ def normalize_cams(cams: Tensor, mode: str = 'minmax',
     p = F.relu(cams)
     flat = p.flatten(-2)
     hi = flat.amax(-1)[..., None, None]
-    if detach_range:
-        hi = hi.detach()
     if mode == 'max':
         return F.relu(p - eps) / (hi + eps)
     lo = flat.amin(-1)[..., None, None]
-    if detach_range:
-        lo = lo.detach()
     return F.relu(p - lo - eps) / (hi - lo + eps)

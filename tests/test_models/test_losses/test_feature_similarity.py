@@ -503,39 +503,3 @@ def test_certainty_weighting_option_of_the_module():
     assert weighted(img, cams, labels).item() != pytest.approx(
         plain(img, cams, labels).item(), rel=1e-3)
 
-
-def test_detach_range_keeps_the_value_and_moves_pixels_only():
-    img, cams, labels = make_inputs(n=2, c=3, h=5, w=6, seed=6)
-    grads = {}
-    for detach in (False, True):
-        x = cams.clone().requires_grad_(True)
-        loss = feature_similarity_loss(img, x, labels, sigma=2.0,
-                                       impl='dense', detach_range=detach)
-        loss.backward()
-        grads[detach] = (loss.item(), x.grad)
-    assert grads[True][0] == pytest.approx(grads[False][0], rel=1e-12)
-    # independent form: the min-max normalisation with the per-map minimum
-    # and maximum of relu(cams) as constants
-    x = cams.clone().requires_grad_(True)
-    p = x.clamp_min(0)
-    hi = cams.clamp_min(0).flatten(2).amax(-1)[..., None, None]
-    lo = cams.clamp_min(0).flatten(2).amin(-1)[..., None, None]
-    eps = 1e-5
-    mask = labels[..., None, None]
-    fg = (p - lo - eps).clamp_min(0) / (hi - lo + eps) * mask
-    y = torch.cat([1 - fg.amax(1, keepdim=True), fg], 1)
-    fsl_dense(img, y, sigma=2.0).backward()
-    torch.testing.assert_close(grads[True][1], x.grad, rtol=1e-10,
-                               atol=1e-14)
-    # the reference's gradient also reaches each labelled map's maximum
-    # pixel through the normalisation: there the two differ
-    flat = cams.clamp_min(0).flatten(2)
-    top = flat.argmax(-1)
-    differ = [
-        abs(grads[False][1][b, k].flatten()[top[b, k]] -
-            grads[True][1][b, k].flatten()[top[b, k]]).item()
-        for b in range(2) for k in range(3) if labels[b, k] > 0
-    ]
-    assert min(differ) > 1e-6
-    built = MODELS.build(dict(type='FeatureSimilarityLoss', detach_range=True))
-    assert built.detach_range is True
