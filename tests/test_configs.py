@@ -30,7 +30,7 @@ def test_every_method_folder_has_configs_and_twins():
 
 def twin_base(name):
     """The baseline config of an add-on twin's file name."""
-    for prefix in ('hfpl-multinomial-', 'hfpl-'):
+    for prefix in ('hfpl-multinomial-', 'hfpl-robust-', 'hfpl-'):
         if name.startswith(prefix):
             return name[len(prefix):]
     raise ValueError(name)
@@ -65,6 +65,46 @@ def test_synthetic_twin_declares_its_sigma():
     assert twin.model.addon.loss_fsl == dict(
         addon.hfpl_loss_fsl, sigma=1.5)
     assert twin.hfpl_loss_fsl.sigma == 5.0  # the base is not mutated
+
+
+def test_robust_twins_are_the_plain_twins_with_the_robust_fsl():
+    """Each hfpl-robust- twin is its hfpl- twin with FSL's warmup 0.5 and
+    certainty weighting and nothing else; the synthetic one is the
+    ablation's hfpl-warmup-certainty cell."""
+    robust = [
+        p for p in CONFIGS if osp.basename(p).startswith('hfpl-robust-')
+    ]
+    assert len(robust) == 3
+    base = Config.fromfile(osp.join(REPO, 'configs/_base_/hfpl_addon.py'))
+    # COCO: the COCO add-on (FSL weight 0.2) made robust the same way
+    assert base.hfpl_robust_addon_coco == dict(
+        base.hfpl_addon_coco,
+        loss_fsl=dict(base.hfpl_addon_coco.loss_fsl, warmup=0.5,
+                      certainty_weighting=True))
+    for path in robust:
+        cfg = Config.fromfile(path).to_dict()
+        plain = Config.fromfile(osp.join(
+            osp.dirname(path),
+            osp.basename(path).replace('hfpl-robust-', 'hfpl-'))).to_dict()
+        fsl = cfg['model']['addon']['loss_fsl']
+        assert fsl.pop('warmup') == 0.5
+        assert fsl.pop('certainty_weighting') is True
+        for d in (cfg, plain):
+            for k in [k for k in d if k.startswith('hfpl_')]:
+                d.pop(k)
+        assert cfg == plain
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'cells', osp.join(REPO, 'benchmarks', 'ablation_grid', 'cells.py'))
+    cells = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cells)
+    twin, options = cells.VARIANT_CONFIGS['hfpl-warmup-certainty']
+    measured = Config.fromfile(osp.join(REPO, twin))
+    measured.merge_from_dict(options)
+    synthetic = Config.fromfile(osp.join(
+        REPO, 'configs/synthetic/hfpl-robust-cam_r18h-d8_1xb8-400i_synthvoc-'
+        '128x128.py'))
+    assert synthetic.model.to_dict() == measured.model.to_dict()
 
 
 @pytest.mark.parametrize('path', CONFIGS,
