@@ -11,8 +11,7 @@ from .multilabel_soft_margin_loss import (MultiLabelSoftMarginLoss,
 
 __all__ = [
     'FeatureSimilarityLoss', 'certainty', 'feature_similarity_loss',
-    'fsl_dense',
-    'fsl_local', 'gaussian_tail_mass', 'max_prediction_distance',
+    'fsl_dense', 'fsl_local', 'gaussian_tail_mass', 'max_prediction_distance',
     'prediction_maps', 'ADDON_GUIDE', 'HFPLAddon', 'ImportanceSamplingLoss',
     'importance_sampling_loss',
     'MultiLabelSoftMarginLoss', 'multilabel_soft_margin_loss'

@@ -325,7 +325,7 @@ class _LocalFSL(torch.autograd.Function):
     transcendental op: with ``p = dx + eps``, ``q = 1 - dx + eps`` and
     ``E = e^(2 mu)``, ``tanh(mu + log(p / q)) = 1 - 2 q^2 / (E p^2 + q^2)``.
     Memory is the chunk's band and kernel (:func:`local_chunk_rows`) plus
-    O(N (C + 1) H W).
+    O(N (C + 1) H W) (O(N (2 C + 3) H W) with the certainty).
 
     With the certainty ``c`` (:func:`certainty`, a constant) each pair is
     scaled by ``(c_i + c_j) / 2``; by the symmetry of k and of the pair
