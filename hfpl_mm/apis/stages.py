@@ -43,7 +43,7 @@ import torch
 from mmengine.config import Config
 from mmengine.logging import print_log
 
-from ..datasets.voc_weak import read_split_file
+from ..datasets.voc_weak import image_stem, read_split_file
 from ..evaluation.label_folders import evaluate_label_dirs, sweep_cam_dir
 from ..evaluation.metrics import save_threshold_curve
 from ..utils.atomic import atomic_write
@@ -87,7 +87,7 @@ def _read_split_stems(path: str) -> List[str]:
     """The file stems (the names every output is saved under) of a split
     file's image ids, read as the datasets read it
     (:func:`~hfpl_mm.datasets.voc_weak.read_split_file`)."""
-    return [osp.basename(i.replace('\\', '/')) for i in read_split_file(path)]
+    return [image_stem(i) for i in read_split_file(path)]
 
 
 class DataLayout:

@@ -17,6 +17,12 @@ NO_LABEL_POLICIES = ('skip', 'error')
 LABEL_SOURCES = ('auto', 'xml', 'file', 'masks')
 
 
+def image_stem(img_id: str) -> str:
+    """The file stem of a split file's image id (its last path part, with
+    either separator): the name every output of the image is saved under."""
+    return img_id.replace('\\', '/').split('/')[-1]
+
+
 def read_split_file(ann_file: str) -> List[str]:
     """Image ids of a split file, one per line (the whole line without its
     surrounding white space, so an id may contain spaces); blank lines are
@@ -39,7 +45,7 @@ def read_split_file(ann_file: str) -> List[str]:
             raise ValueError(
                 f'{ann_file}: image id {img_id!r} on line {num} leaves the '
                 'image folder (absolute or ..); ids are names under it')
-        stem = parts[-1]
+        stem = image_stem(img_id)
         if stem in stems:
             raise ValueError(
                 f'{ann_file}: image ids {stems[stem][0]!r} (line '

@@ -428,7 +428,7 @@ class _LocalFSL(torch.autograd.Function):
         zy, wy = z[:, :c], z[:, c:2 * c]
         s, u, v = z[:, 2 * c], z[:, 2 * c + 1], z[:, 2 * c + 2]
         total = (cert * (0.5 * s * ext[:, 2 * c + 1] + 0.5 * u)).sum() - (
-            cert[:, None] * y * zy).sum()
+            ext[:, c:2 * c] * zy).sum()
         ctx.save_for_backward(y, s, zy, cert, v, wy)
         return -total / (n * h * w)
 
